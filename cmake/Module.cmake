@@ -1,0 +1,21 @@
+# zmesh_module(<target> DIRS <dir>... [INCLUDES <dir>...] [DEPS <lib>...]): a static library
+# from every *.cc in the given directories (tests and main.cc excluded), or an interface
+# library while a module has no sources yet. Adding a file needs no CMake edit.
+function(zmesh_module target)
+  cmake_parse_arguments(M "" "" "DIRS;INCLUDES;DEPS" ${ARGN})
+  set(srcs)
+  foreach(d ${M_DIRS})
+    file(GLOB s CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${d}/*.cc)
+    list(APPEND srcs ${s})
+  endforeach()
+  list(FILTER srcs EXCLUDE REGEX "(_test|/main)\\.cc$")
+  if(srcs)
+    add_library(${target} STATIC ${srcs})
+    target_link_libraries(${target} PUBLIC ${M_DEPS})
+    target_include_directories(${target} PUBLIC ${M_INCLUDES})
+  else()
+    add_library(${target} INTERFACE)
+    target_link_libraries(${target} INTERFACE ${M_DEPS})
+    target_include_directories(${target} INTERFACE ${M_INCLUDES})
+  endif()
+endfunction()

@@ -1,0 +1,36 @@
+// The standalone config source: Kubernetes YAML files in a directory, hot reloaded.
+// Each object is validated alone; an invalid object (or unparsable file) keeps its last
+// good version serving and is reported with file, kind, namespace/name and field.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "state/snapshot.h"
+
+namespace zmesh::config {
+
+class DirectorySource {
+ public:
+  using OnSnapshot = std::function<void(std::shared_ptr<const state::Snapshot>)>;
+
+  // Runs its watch on `io` (the control thread); `on_snapshot` is called there.
+  DirectorySource(boost::asio::io_context& io, std::string dir, OnSnapshot on_snapshot);
+  ~DirectorySource();
+
+  // Loads the directory once (calling on_snapshot) and starts watching it (inotify).
+  Result<void> start();
+
+  // Errors from the most recent load, one per rejected object or file.
+  std::vector<std::string> errors() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace zmesh::config

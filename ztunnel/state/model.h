@@ -1,0 +1,68 @@
+// Typed Kubernetes objects the mesh understands (the "model"). Produced by config
+// sources after validation; compiled into a Snapshot for the data path.
+#pragma once
+
+#include <boost/asio/ip/address.hpp>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace zmesh::state {
+
+using IpAddress = boost::asio::ip::address;
+using Labels = std::map<std::string, std::string>;
+
+inline constexpr const char* kDataplaneModeLabel = "istio.io/dataplane-mode";
+inline constexpr const char* kDataplaneModeAmbient = "ambient";
+
+struct ObjectMeta {
+  std::string name;
+  std::string namespace_;  // empty for cluster-scoped kinds
+  Labels labels;
+  Labels annotations;
+  std::string generate_name;
+  std::string source;  // where it came from, e.g. "dir/pods.yaml#2" (for error messages)
+};
+
+struct Namespace {
+  ObjectMeta meta;
+  bool ambient() const;  // istio.io/dataplane-mode=ambient
+};
+
+struct ContainerPort {
+  std::string name;
+  uint16_t port = 0;
+  std::string protocol = "TCP";
+};
+
+struct Pod {
+  ObjectMeta meta;
+  std::string node_name;        // spec.nodeName
+  std::string service_account;  // spec.serviceAccountName, default "default"
+  std::vector<ContainerPort> ports;  // spec.containers[*].ports[*]
+  std::vector<IpAddress> pod_ips;    // status.podIP + status.podIPs
+  bool ready = true;                 // status.conditions Ready (absent -> true)
+  std::string phase;                 // status.phase
+};
+
+struct ServicePort {
+  std::string name;
+  std::string protocol = "TCP";
+  std::string app_protocol;
+  uint16_t port = 0;
+  // targetPort: a number, or the name of a container port.
+  uint16_t target_port = 0;
+  std::string target_port_name;
+};
+
+struct Service {
+  ObjectMeta meta;
+  std::vector<IpAddress> cluster_ips;  // spec.clusterIP + spec.clusterIPs ("None" -> empty)
+  Labels selector;
+  std::vector<ServicePort> ports;
+  std::string hostname(const std::string& domain = "cluster.local") const;
+};
+
+}  // namespace zmesh::state
