@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Structs and constants shared by the BPF programs (bpf/*.bpf.c) and userspace
+ * Structs and constants shared by the BPF programs (bpf/<name>.bpf.c) and userspace
  * (userspace/bpf). Plain C, fixed-size fields, explicit padding: the layout is ABI
  * between a running kernel program and a possibly newer daemon reusing its pins.
  *
@@ -8,6 +8,8 @@
  *  - IP addresses are 16 bytes; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d), in network
  *    byte order, so one key type serves both families.
  *  - Ports are stored in HOST byte order, so `bpftool map dump` reads naturally.
+ *  - The maps themselves (names = pin file names) are defined and documented in
+ *    bpf/lib/maps.h. Any layout change here needs ZMESH_ABI_VERSION bumped.
  */
 #ifndef ZMESH_BPF_ZMESH_H
 #define ZMESH_BPF_ZMESH_H
@@ -18,7 +20,7 @@
 #include <linux/types.h>
 #endif
 
-#define ZMESH_MARK 0x539 /* SO_MARK on every socket the daemon opens: never redirected */
+#define ZMESH_MARK 0x539          /* SO_MARK on every socket the daemon opens: never redirected */
 #define ZMESH_PORT_OUTBOUND 15001 /* in-pod outbound capture listener (127.0.0.1 / ::1) */
 #define ZMESH_PORT_INBOUND_PLAIN 15006 /* in-pod inbound plaintext listener */
 #define ZMESH_PORT_INBOUND_HBONE 15008 /* in-pod inbound HBONE listener */
@@ -31,8 +33,12 @@
  * zmesh_config map recreates the maps instead of reusing them. */
 #define ZMESH_ABI_VERSION 1
 
+/* The union only gives the bytes 4-byte alignment, so BPF can store 32-bit words. */
 struct zmesh_ip {
-  __u8 addr[16];
+  union {
+    __u8 addr[16];
+    __u32 addr32[4];
+  };
 };
 
 /* zmesh_config[0]: written by the daemon at start. */

@@ -1,8 +1,12 @@
 // The node's BPF datapath: loads (or reuses pinned) redirect programs and maps, attaches
 // them to the node's cgroup subtree, and exposes the few operations the daemon needs.
-// Everything is pinned under <pin_root>/{maps,links}/ so a restarted daemon carries on.
+// Everything is pinned under <pin_root>/{maps,links}/ so a restarted daemon carries on:
+//   maps/<map name>                         every map of bpf/lib/maps.h
+//   links/cgroup_connect4, cgroup_connect6, cgroup_sockops
+//   links/sk_lookup_<pin_name(pod_key)>     one per pod with inbound steering
 #pragma once
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <memory>
@@ -17,7 +21,7 @@ namespace zmesh::bpf {
 using Endpoint = boost::asio::ip::tcp::endpoint;
 
 struct DatapathOptions {
-  std::string pin_root;     // e.g. /sys/fs/bpf/zmesh/<node>
+  std::string pin_root;     // e.g. /sys/fs/bpf/zmesh/<node>; must be on bpffs
   std::string cgroup_path;  // cgroup v2 directory holding this node's pods
   uint32_t mark = 0x539;    // SO_MARK of daemon sockets
 };
@@ -48,7 +52,8 @@ struct PodCounters {
   uint64_t inbound_steered = 0;
 };
 
-// Read-only access to the pinned maps (what zmeshctl and tests use).
+// Read-only access to the pinned maps (what zmeshctl and tests use). Fails if there are
+// no pins, or if they were made by a build with another map ABI.
 class PinnedMaps {
  public:
   static Result<PinnedMaps> open(const std::string& pin_root);
@@ -59,6 +64,7 @@ class PinnedMaps {
   std::vector<Connection> connections() const;
   std::vector<EnrolledNetns> enrolled() const;
   std::vector<PodCounters> counters() const;
+  // See Datapath::lookup_orig_dst.
   std::optional<Endpoint> lookup_orig_dst(uint64_t netns_cookie, const Endpoint& src,
                                           const Endpoint& dst) const;
 
@@ -70,35 +76,48 @@ class PinnedMaps {
 
 class Datapath {
  public:
-  // Loads the programs; reuses pinned maps and links when their ABI version matches
-  // (then `reused()` is true and links are updated in place with the new programs).
+  // Loads the programs; reuses pinned maps when their definitions and ABI version match
+  // (then `reused()` is true). Pinned links are updated in place with the new programs
+  // (never detached, never attached twice). Clear errors for missing bpffs, a path that
+  // is not cgroup v2, or missing privileges.
   static Result<std::unique_ptr<Datapath>> open(const DatapathOptions& options);
+
+  // Detaches every pinned link and removes all pins under pin_root (lab teardown,
+  // `zmeshctl cleanup`). Fine if nothing is there.
+  static Result<void> remove_pins(const std::string& pin_root);
+
+  // Destroying the object closes its fds only: pins (and so redirection) stay.
   virtual ~Datapath() = default;
 
   virtual bool reused() const = 0;
 
-  // Redirect outbound TCP of this netns (connect4/6 + sockops).
+  // Redirect outbound TCP of this netns (connect4/6 + sockops). unenroll also drops the
+  // netns's counters (read them first if needed). Both are idempotent.
   virtual Result<void> enroll_netns(uint64_t netns_cookie, uint32_t pod_id,
                                     const std::string& pod) = 0;
   virtual Result<void> unenroll_netns(uint64_t netns_cookie) = 0;
 
   // Steer inbound TCP for pod_ip (arriving from outside the pod) to listener_fd, a
-  // listening socket in that netns, with an sk_lookup program attached to the netns.
-  // The link is pinned as links/sk_lookup_<pod_key>; re-attaching replaces it.
+  // listening TCP socket in that netns (for an IPv6 pod_ip it must accept IPv6), with an
+  // sk_lookup program attached to the netns. The link is pinned as
+  // links/sk_lookup_<pin_name(pod_key)>; re-attaching replaces listener and program.
+  // Connections to the mesh ports, to loopback, or from pod_ip itself are never steered.
   virtual Result<void> attach_inbound(int netns_fd, const std::string& pod_key,
-                                      const boost::asio::ip::address& pod_ip,
-                                      int listener_fd) = 0;
+                                      const boost::asio::ip::address& pod_ip, int listener_fd) = 0;
   virtual Result<void> detach_inbound(const std::string& pod_key,
                                       const boost::asio::ip::address& pod_ip) = 0;
 
-  // Original destination of a connection accepted on 15001 (src = peer, dst = local).
+  // Original destination of a connection accepted on 15001: src = the accepted socket's
+  // peer, dst = its local address, netns_cookie = SO_NETNS_COOKIE of the accepted socket.
+  // IPv4-mapped destinations come back as IPv4. Valid while the app socket is open.
   virtual std::optional<Endpoint> lookup_orig_dst(uint64_t netns_cookie, const Endpoint& src,
                                                   const Endpoint& dst) const = 0;
 
   virtual const PinnedMaps& maps() const = 0;
 };
 
-// Pin-safe form of a pod key ("ns/name" -> "ns_name"), used in pin file names.
+// Pin-safe, injective form of a pod key: [A-Za-z0-9-] kept, '/' -> '_', any other byte
+// -> "~xx" (hex); bpffs refuses '.' in names. "default/web.1" -> "default_web~2e1".
 std::string pin_name(const std::string& pod_key);
 
 }  // namespace zmesh::bpf

@@ -1,9 +1,35 @@
 // The daemon's control socket (<run-dir>/ztunnel.sock): one JSON request per connection,
 // optionally carrying one file descriptor (SCM_RIGHTS, e.g. a pod's netns), one JSON reply.
-// Replies are {"ok": true, ...} or {"ok": false, "error": "..."}.
+//
+// Framing (both directions): one JSON object in compact form (no raw newlines) followed by
+// "\n". The client's fd rides as SCM_RIGHTS ancillary data on the first sendmsg() of the
+// request. The server answers with one line and closes. Requests are limited to 1 MiB and
+// must arrive within 5 s. Debuggable by hand:
+//   echo '{"op":"status"}' | socat - UNIX-CONNECT:/var/run/zmesh/ztunnel.sock
+//
+// Replies are {"ok": true, ...} or {"ok": false, "error": "..."}. Ops (builders in ops.h;
+// the daemon may add fields, clients must ignore unknown ones):
+//   enroll       -> {"op":"enroll","pod":"NS/NAME","netns":"/run/netns/x"} + netns fd (O_RDONLY)
+//                <- {"ok":true}   (optionally "netnsCookie")
+//   unenroll     -> {"op":"unenroll","pod":"NS/NAME"}
+//                <- {"ok":true}
+//   status       -> {"op":"status"}
+//                <- {"ok":true,"status":{"node":"node1","version":"0.1.0","uptimeSeconds":42,
+//                    "workers":2,"ports":{"outbound":15001,"inboundPlaintext":15006},
+//                    "bpfPinRoot":"...","bpfPinsReused":false,"cgroupRoot":"...",
+//                    "configDir":"...","configErrors":["..."],
+//                    "enrolled":[{"pod":"NS/NAME","netns":"...","netnsCookie":4099,
+//                                 "ip":"10.1.0.2"}]}}
+//   config_dump  -> {"op":"config_dump"}
+//                <- {"ok":true,"config":{...}}  (the document :15000/config_dump serves:
+//                   workloads, services, node, enrolled, configErrors)
+// Errors: unknown op -> {"ok":false,"error":"unknown op \"x\""}; a request that is not a
+// JSON object is answered {"ok":false,"error":"invalid request: ..."} by Server itself, and
+// a handler that throws yields {"ok":false,"error":<what()>}.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -15,23 +41,37 @@
 namespace zmesh::control {
 
 inline constexpr const char* kSocketName = "ztunnel.sock";
+inline constexpr std::chrono::milliseconds kDefaultTimeout{5000};
+
+// <run_dir>/ztunnel.sock
+std::string socket_path(const std::string& run_dir);
 
 // Client side (zmeshctl, tests): sends `request` (and `fd` when >= 0), waits for the reply.
+// Errors are transport errors only ("cannot reach ztunnel at <path>: ...", timeout, bad
+// reply); a daemon's {"ok":false,...} reply is returned as a value for the caller to show.
 Result<nlohmann::json> call(const std::string& socket_path, const nlohmann::json& request,
-                            int fd = -1);
+                            int fd = -1, std::chrono::milliseconds timeout = kDefaultTimeout);
 
 // Server side: handler runs on the io_context thread; it gets the request and the
-// received fd (invalid if none) and returns the reply.
+// received fd (invalid if none) and returns the reply. A handler that throws yields
+// {"ok":false,"error":<what()>}.
 class Server {
  public:
   using Handler = std::function<nlohmann::json(const nlohmann::json& request, UniqueFd fd)>;
   Server(boost::asio::io_context& io, std::string socket_path, Handler handler);
+  // Stops accepting, closes open connections and removes the socket file if it is still
+  // ours. Destroy on the io_context's thread, or after it stopped.
   ~Server();
-  Result<void> start();  // removes a stale socket file, binds (0600), starts accepting
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Creates the parent directory if needed, refuses if another daemon answers on the path,
+  // otherwise replaces a stale socket file; the socket appears atomically with mode 0600.
+  Result<void> start();
 
  private:
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<Impl> impl_;
 };
 
 }  // namespace zmesh::control

@@ -39,12 +39,14 @@ struct ContainerPort {
 
 struct Pod {
   ObjectMeta meta;
-  std::string node_name;        // spec.nodeName
-  std::string service_account;  // spec.serviceAccountName, default "default"
+  std::string node_name;             // spec.nodeName
+  std::string service_account;       // spec.serviceAccountName, default "default"
   std::vector<ContainerPort> ports;  // spec.containers[*].ports[*]
   std::vector<IpAddress> pod_ips;    // status.podIP + status.podIPs
   bool ready = true;                 // status.conditions Ready (absent -> true)
   std::string phase;                 // status.phase
+  bool host_network = false;         // spec.hostNetwork: shares the node's IPs, never captured
+  bool terminated() const;           // phase Succeeded or Failed: its IPs may be reused
 };
 
 struct ServicePort {

@@ -2,6 +2,7 @@
 // the data path reads it without locks (std::shared_ptr<const Snapshot>).
 #pragma once
 
+#include <boost/asio/ip/tcp.hpp>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -21,8 +22,10 @@ struct Workload {
   std::string node;
   std::string service_account;
   std::string workload_name;       // owner-ish name: generateName trimmed, else pod name
-  std::string canonical_service;   // service.istio.io/canonical-name | app.kubernetes.io/name | app | workload_name
-  std::string canonical_revision;  // service.istio.io/canonical-revision | app.kubernetes.io/version | version | "latest"
+  std::string canonical_service;   // service.istio.io/canonical-name | app.kubernetes.io/name | app
+                                   // | workload_name
+  std::string canonical_revision;  // service.istio.io/canonical-revision |
+                                   // app.kubernetes.io/version | version | "latest"
   std::string app;                 // label app (Istio's source_app) or ""
   std::string version;             // label version or ""
   std::vector<IpAddress> ips;
@@ -33,6 +36,12 @@ struct Workload {
   std::string identity(const std::string& trust_domain = "cluster.local") const;  // spiffe://...
 };
 
+// One ready endpoint of a service port: the pod and the port to dial on it.
+struct Backend {
+  std::shared_ptr<const Workload> workload;
+  uint16_t port = 0;  // targetPort resolved (by number, by container port name, or = port)
+};
+
 struct ServiceInfo {
   std::string name;
   std::string namespace_;
@@ -41,11 +50,14 @@ struct ServiceInfo {
   std::vector<ServicePort> ports;
   Labels selector;
   std::vector<std::shared_ptr<const Workload>> endpoints;  // selected pods in the namespace
+  // ready_backends[i]: the ready endpoints serving ports[i] (a pod without the named
+  // targetPort does not serve that port), precomputed so resolve() never allocates.
+  std::vector<std::vector<Backend>> ready_backends;
 };
 
 // Where an outbound connection goes after resolution.
 struct Target {
-  std::shared_ptr<const Workload> workload;   // null: destination outside the mesh view
+  std::shared_ptr<const Workload> workload;    // null: destination outside the mesh view
   std::shared_ptr<const ServiceInfo> service;  // set when the app dialed a Service VIP
   boost::asio::ip::tcp::endpoint endpoint;     // address to dial (pod ip : target port)
 };
@@ -63,11 +75,11 @@ class Snapshot {
   // (round robin with `rr`, a counter the caller owns, e.g. per worker) at the target
   // port; a pod IP becomes that workload; anything else passes through unchanged.
   // Returns nullopt when a VIP:port has no ready endpoint or the port is not served.
-  std::optional<Target> resolve(const boost::asio::ip::tcp::endpoint& orig_dst,
-                                uint64_t& rr) const;
+  std::optional<Target> resolve(const boost::asio::ip::tcp::endpoint& orig_dst, uint64_t& rr) const;
 
   const std::vector<std::shared_ptr<const Workload>>& workloads() const { return workloads_; }
   const std::vector<std::shared_ptr<const ServiceInfo>>& services() const { return services_; }
+  const std::vector<Namespace>& namespaces() const { return namespaces_; }
 
   nlohmann::json to_json() const;  // {"workloads": [...], "services": [...], "namespaces": [...]}
 
@@ -83,6 +95,7 @@ class Snapshot {
   std::unordered_map<std::string, std::shared_ptr<const Workload>> by_uid_;
   std::unordered_map<std::string, std::shared_ptr<const ServiceInfo>> by_vip_;
   std::unordered_map<std::string, bool> ns_ambient_;
+  std::vector<Namespace> namespaces_;
 };
 
 }  // namespace zmesh::state

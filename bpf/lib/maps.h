@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Every map of the redirect programs. Userspace pins each one at
+ * <pin_root>/maps/<map name>, so the names below are also the operator-facing file names
+ * (`bpftool map dump pinned <pin_root>/maps/zmesh_orig_dst`). The kernel truncates map
+ * names to 15 characters: `bpftool map show` lists e.g. "zmesh_enrolled_".
+ */
+#ifndef ZMESH_BPF_LIB_MAPS_H
+#define ZMESH_BPF_LIB_MAPS_H
+
+#include "vmlinux.h"
+/* vmlinux.h first: the libbpf headers below use its types. */
+#include <bpf/bpf_helpers.h>
+
+#include "zmesh.h"
+
+/* [0] = struct zmesh_config, written by the daemon after load. All zero (abi_version 0)
+ * means "not configured yet": the programs then leave every socket alone. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct zmesh_config);
+} zmesh_config SEC(".maps");
+
+/* netns cookie -> pod. Presence means: redirect this netns's outbound TCP. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, ZMESH_MAX_PODS);
+  __type(key, __u64);
+  __type(value, struct zmesh_pod_info);
+} zmesh_enrolled_netns SEC(".maps");
+
+/* socket cookie -> original destination, between connect4/6 and sockops established.
+ * LRU: connects that never establish (refused, timed out) age out on their own. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, ZMESH_MAX_CONNS);
+  __type(key, __u64);
+  __type(value, struct zmesh_orig_dst);
+} zmesh_cookie_orig_dst SEC(".maps");
+
+/* 4-tuple of an established redirected connection -> original destination. The daemon
+ * looks it up once per connection accepted on 15001; sockops deletes it on close. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, ZMESH_MAX_CONNS);
+  __type(key, struct zmesh_tuple_key);
+  __type(value, struct zmesh_orig_dst);
+} zmesh_orig_dst SEC(".maps");
+
+/* netns cookie -> counters, per CPU (userspace sums). Entries are created by connect4/6
+ * (enrolled netns) and sk_lookup (registered pod), removed when the pod is unenrolled. */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+  __uint(max_entries, ZMESH_MAX_PODS);
+  __type(key, __u64);
+  __type(value, struct zmesh_conn_stats);
+} zmesh_conn_stats SEC(".maps");
+
+/* pod IP -> the daemon's inbound (15006) listener in that pod's netns, for sk_lookup. */
+struct {
+  __uint(type, BPF_MAP_TYPE_SOCKHASH);
+  __uint(max_entries, ZMESH_MAX_PODS);
+  __type(key, struct zmesh_ip);
+  __type(value, __u64);
+} zmesh_inbound_listeners SEC(".maps");
+
+/* pod IP -> netns cookie of that pod, so sk_lookup can count per netns: the kernel does
+ * not offer bpf_get_netns_cookie() to sk_lookup programs. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, ZMESH_MAX_PODS);
+  __type(key, struct zmesh_ip);
+  __type(value, __u64);
+} zmesh_inbound_netns SEC(".maps");
+
+#endif /* ZMESH_BPF_LIB_MAPS_H */

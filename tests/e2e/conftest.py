@@ -1,0 +1,136 @@
+"""Shared fixtures for the end-to-end tests: they run real ztunnel daemons in a node lab.
+
+Needs root, a built tree (ZMESH_BUILD_DIR, default <repo>/build) and the host set up by
+scripts/setup. These tests never skip: without root or binaries they fail, loudly.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lab"))
+
+from zlab import Lab, LabError, metric_sum, reap_stale, wait_for  # noqa: E402
+
+MiB = 1 << 20
+
+
+def pytest_configure(config):
+    if os.geteuid() != 0:
+        pytest.exit("e2e tests need root (network namespaces, cgroups, BPF); run them as root", returncode=1)
+    # ctest or a human may stop us with SIGTERM: turn it into an exception so labs tear down.
+    def on_term(*_):
+        raise KeyboardInterrupt("SIGTERM")
+    signal.signal(signal.SIGTERM, on_term)
+    reap_stale()  # labs left by a killed earlier run
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On failure, append the tails of every daemon log of the labs the test used."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.when == "call" and rep.failed:
+        labs = [v for v in item.funcargs.values() if isinstance(v, Lab)]
+        for lab in labs:
+            for n in lab.nodes:
+                rep.sections.append((f"{lab.id} {n.name} ztunnel log", n.log_tail(60)))
+
+
+def make_lab(name: str, **kw) -> Lab:
+    build = os.environ.get("ZMESH_BUILD_DIR")
+    return Lab(name, build_dir=build, **kw)
+
+
+@pytest.fixture(scope="module")
+def lab():
+    """A 2-node x 2-pod lab with both daemons running and the mesh pods enrolled."""
+    with make_lab("e2e") as lab:
+        yield lab
+
+
+# ---------------------------------------------------------------- metric helpers
+class Snapshot:
+    """Metrics of every node at one moment."""
+
+    def __init__(self, lab: Lab):
+        self.lab = lab
+        self.by_node = {n.name: n.metrics() for n in lab.nodes}
+        self.access = {n.name: len(n.access_log_entries()) for n in lab.nodes}
+
+    def sum(self, node: str, name: str, **match) -> float:
+        return metric_sum(self.by_node[node], name, **match)
+
+
+def wait_metric_delta(lab: Lab, before: Snapshot, node: str, name: str, at_least: float,
+                      timeout: float = 10.0, **match) -> float:
+    """Wait until metric `name` (labels ⊇ match) on `node` grew by >= at_least since `before`."""
+    n = lab.node(node)
+    last = {"d": None}
+
+    def grown():
+        d = metric_sum(n.metrics(), name, **match) - before.sum(node, name, **match)
+        last["d"] = d
+        return d >= at_least
+
+    try:
+        wait_for(grown, timeout, 0.2, f"{node} {name}{match} to grow by {at_least}")
+    except LabError as e:
+        lines = [l for l in n.metrics_text().splitlines() if l.startswith(name)]
+        raise AssertionError(f"{e}; grew by {last['d']}. {node} {name} lines now:\n" + "\n".join(lines[:40])) from None
+    return last["d"]
+
+
+def find_access(node, pred, timeout: float = 10.0) -> dict:
+    """Wait for an access-log entry on node matching pred; return it."""
+    box = {}
+
+    def found():
+        for e in node.access_log_entries():
+            if pred(e):
+                box["e"] = e
+                return True
+        return False
+
+    try:
+        wait_for(found, timeout, 0.2, f"access log entry on {node.name}")
+    except LabError:
+        tail = node.access_log_entries()[-10:]
+        raise AssertionError(f"no matching access-log entry on {node.name}; last entries: {tail}") from None
+    return box["e"]
+
+
+def entry_bytes(e: dict) -> set:
+    return {e.get("bytes_sent"), e.get("bytes_recv")}
+
+
+def assert_same_bytes(client: dict, server_rec: dict, n: int) -> None:
+    assert client["rc"] == 0, client
+    assert client["sent_len"] == n and client["recv_len"] == n, client
+    assert server_rec["recv_len"] == n and server_rec["sent_len"] == n, server_rec
+    assert client["sent_sha"] == server_rec["recv_sha"], "client->server bytes differ"
+    assert server_rec["sent_sha"] == client["recv_sha"], "server->client bytes differ"
+
+
+def server_record(pod, xid: str, timeout: float = 10.0) -> dict:
+    box = {}
+
+    def got():
+        for r in pod.server_results():
+            if r.get("id") == xid:
+                box["r"] = r
+                return True
+        return False
+
+    wait_for(got, timeout, 0.1, f"server record {xid} in {pod.full_name}")
+    return box["r"]
+
+
+def unique_size(base: int = 64 * MiB) -> int:
+    """64 MiB plus a distinct tail, so the byte counts identify one connection in the logs."""
+    return base + (int(time.time() * 1000) % 50000) + 1

@@ -1,0 +1,623 @@
+"""The node lab: a cluster on one machine.
+
+    with Lab("demo", nodes=2, pods_per_node=2) as lab:
+        src, dst = lab.pod("pod-0-0"), lab.pod("pod-1-0")
+        print(src.xfer(dst.ip, 8080, 1 << 20))
+
+Shape (all names derived from a unique lab id "zl" + 6 hex digits, so labs never clash):
+  fabric netns  <id>-fab   bridge br0; one veth per node (fabric side "n<i>", node side "eth0")
+  node netns    <id>-node<i>  eth0 10.10.0.<11+i>/24 on the fabric; routes 10.244.<k>.0/24 via node k;
+                one veth per pod (node side "p<j>"/"q<k>", address 10.244.<i>.1/32 + a /32 route to the pod)
+  pod netns     <id>-node<i>-<pod>  eth0 10.244.<i>.<11+j>/32, default via 10.244.<i>.1
+  (veths are created directly inside their namespaces, so their short names never meet in the root
+   namespace; every name is at most 15 characters)
+  cgroups       <cgroup2>/<id>/node<i>/<pod>   (the node subtree is the daemon's --cgroup-root)
+                <cgroup2>/<id>/zt-node<i>      (the daemon itself, outside the pod subtree)
+  pins          /sys/fs/bpf/<id>/node<i>
+  state         /run/zmesh-lab/<id>/ (lab.json, nodes/node<i>/{config,run})
+  logs          /tmp/zmesh-lab-logs/<id>/ (daemon logs, access logs, pod logs; kept after teardown)
+Kubernetes view written to every node's config dir (cluster.yaml):
+  Namespace mesh (istio.io/dataplane-mode=ambient), Namespace plain (no label)
+  Pods mesh/pod-<i>-<j> (labels app=<pod name>, version=v1, role=echo; sa-<pod name>)
+       plain/plain-<i>-<k>
+  Services mesh/svc-<i>-<j> 10.96.<i>.<11+j>:80 -> 8080 (one pod), mesh/echo 10.96.100.10:80 -> 8080 (all mesh pods),
+           plain/plain-svc 10.96.200.10:80 -> 8080
+Every pod runs podtool's server on :8080.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+from . import kube
+from .host import (BPFFS, ID_PREFIX, LAB_LOG_ROOT, LAB_STATE_ROOT, LabError, cgroup2_root,
+                   cgroup_remove_tree, http_get, ip, kill_popen, log, require_root, run, wait_for)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PODTOOL = os.path.join(HERE, "podtool.py")
+REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+APP_PORT = 8080
+SVC_PORT = 80
+MESH_NS = "mesh"
+PLAIN_NS = "plain"
+
+
+def default_build_dir() -> str:
+    return os.environ.get("ZMESH_BUILD_DIR") or os.path.join(REPO, "build")
+
+
+def _netns_path(name: str) -> str:
+    return f"/run/netns/{name}"
+
+
+class Pod:
+    def __init__(self, lab: "Lab", node: "Node", name: str, namespace: str, index: int, ip_addr: str, ifname: str):
+        self.lab, self.node, self.name, self.namespace = lab, node, name, namespace
+        self.index, self.ip, self.ifname = index, ip_addr, ifname
+        self.netns = f"{lab.id}-{node.name}-{name}"
+        self.netns_path = _netns_path(self.netns)
+        self.cgroup = os.path.join(node.cgroup, name)
+        self.labels = {"app": name, "version": "v1", "role": "echo" if namespace == MESH_NS else "plain"}
+        self.service_account = f"sa-{name}"
+        self.log_path = os.path.join(lab.log_dir, f"pod-{name}.log")
+        self.results_path = os.path.join(lab.log_dir, f"pod-{name}.results.jsonl")
+        self.server: subprocess.Popen | None = None
+        self.enrolled = False
+
+    @property
+    def in_mesh(self) -> bool:
+        return self.namespace == MESH_NS
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def __repr__(self) -> str:
+        return f"Pod({self.full_name}@{self.node.name} {self.ip})"
+
+    # ------------------------------------------------------------ processes in the pod
+    def argv(self, cmd: list[str]) -> list[str]:
+        """argv that joins this pod's cgroup first, then its network namespace, then execs cmd."""
+        return ["sh", "-c", 'echo $$ > "$1" && ns="$2" && shift 2 && exec nsenter --net="$ns" -- "$@"',
+                "zlab-pod", os.path.join(self.cgroup, "cgroup.procs"), self.netns_path, *map(str, cmd)]
+
+    def spawn(self, cmd: list[str], **kw) -> subprocess.Popen:
+        env = dict(os.environ, ZLAB_POD=self.full_name, **kw.pop("env", {}))
+        p = subprocess.Popen(self.argv(cmd), env=env, **kw)
+        self.lab._procs.append(p)
+        return p
+
+    def run(self, cmd: list[str], timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess:
+        return run(self.argv(cmd), timeout=timeout, check=check)
+
+    def tool(self, *args, timeout: float = 120, check: bool = True) -> dict:
+        """Run a podtool client command in the pod; return its JSON result."""
+        cp = self.run([sys.executable, PODTOOL, *map(str, args)], timeout=timeout, check=False)
+        line = (cp.stdout or "").strip().splitlines()
+        try:
+            d = json.loads(line[-1]) if line else {}
+        except json.JSONDecodeError:
+            d = {"raw": cp.stdout}
+        d["rc"] = cp.returncode
+        if check and cp.returncode != 0:
+            raise LabError(f"podtool {' '.join(map(str, args))} in {self.full_name} failed rc={cp.returncode}: "
+                           f"{cp.stdout} {cp.stderr}")
+        return d
+
+    def who(self, host: str, port: int = APP_PORT, io_timeout: float = 10, **kw) -> dict:
+        return self.tool("who", host, port, "--timeout", io_timeout, **kw)
+
+    def xfer(self, host: str, port: int, nbytes: int, xid: str = "x", io_timeout: float = 30, **kw) -> dict:
+        return self.tool("xfer", host, port, nbytes, "--id", xid, "--timeout", io_timeout, **kw)
+
+    def echo(self, host: str, port: int, text: str, **kw) -> dict:
+        return self.tool("echo", host, port, text, **kw)
+
+    def hold(self, host: str, port: int, seconds: float) -> subprocess.Popen:
+        """Open a connection and keep it open (returns the process; its first stdout line is JSON)."""
+        return self.spawn([sys.executable, PODTOOL, "hold", host, str(port), str(seconds), "--timeout", "10"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def server_results(self) -> list[dict]:
+        try:
+            with open(self.results_path) as f:
+                return [json.loads(l) for l in f if l.strip()]
+        except FileNotFoundError:
+            return []
+
+    def start_server(self) -> None:
+        out = open(self.log_path, "a")
+        self.server = self.spawn([sys.executable, PODTOOL, "serve", "--port", str(APP_PORT), "--name",
+                                  self.full_name, "--results", self.results_path],
+                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        out.close()
+
+    def server_listening(self) -> bool:
+        try:
+            with open(self.log_path) as f:
+                return '"listening"' in f.read()
+        except FileNotFoundError:
+            return False
+
+
+class Node:
+    def __init__(self, lab: "Lab", index: int):
+        self.lab, self.index = lab, index
+        self.name = f"node{index}"
+        self.netns = f"{lab.id}-{self.name}"
+        self.netns_path = _netns_path(self.netns)
+        self.ip = f"10.10.0.{11 + index}"
+        self.pod_cidr = f"10.244.{index}.0/24"
+        self.gateway = f"10.244.{index}.1"
+        self.cgroup = os.path.join(lab.cgroup, self.name)          # --cgroup-root
+        self.daemon_cgroup = os.path.join(lab.cgroup, f"zt-{self.name}")
+        self.pin_root = os.path.join(lab.pin_dir, self.name)
+        base = os.path.join(lab.state_dir, "nodes", self.name)
+        self.config_dir = os.path.join(base, "config")
+        self.run_dir = os.path.join(base, "run")
+        self.log_path = os.path.join(lab.log_dir, f"{self.name}.ztunnel.log")
+        self.access_log = os.path.join(lab.log_dir, f"{self.name}.access.log")
+        self.pods: list[Pod] = []
+        self.daemon: subprocess.Popen | None = None
+        self.starts = 0
+
+    def __repr__(self) -> str:
+        return f"Node({self.name} {self.ip})"
+
+    # ------------------------------------------------------------ daemon
+    def daemon_argv(self) -> list[str]:
+        lab = self.lab
+        cmd = [lab.ztunnel, "--node", self.name, "--config-dir", self.config_dir,
+               "--cgroup-root", self.cgroup, "--bpf-pin-root", self.pin_root, "--run-dir", self.run_dir,
+               "--admin-addr", "127.0.0.1:15000", "--stats-addr", "0.0.0.0:15020",
+               "--readiness-addr", "0.0.0.0:15021", "--log-level", lab.log_level,
+               "--access-log", self.access_log]
+        if lab.workers:
+            cmd += ["--workers", str(lab.workers)]
+        cmd += list(lab.daemon_args)
+        if lab.daemon_cpus:
+            cmd = ["taskset", "-c", str(lab.daemon_cpus), *cmd]
+        return ["sh", "-c", 'echo $$ > "$1" && ns="$2" && shift 2 && exec nsenter --net="$ns" -- "$@"',
+                "zlab-ztunnel", os.path.join(self.daemon_cgroup, "cgroup.procs"), self.netns_path, *cmd]
+
+    def start_daemon(self, wait: bool = True) -> None:
+        if self.daemon is not None and self.daemon.poll() is None:
+            raise LabError(f"{self.name}: ztunnel already running (pid {self.daemon.pid})")
+        os.makedirs(self.daemon_cgroup, exist_ok=True)
+        self.starts += 1
+        with open(self.log_path, "a") as out:
+            out.write(f"===== zlab: ztunnel start #{self.starts} at {time.strftime('%H:%M:%S')} =====\n")
+            out.flush()
+            self.daemon = subprocess.Popen(self.daemon_argv(), stdout=out, stderr=subprocess.STDOUT,
+                                           stdin=subprocess.DEVNULL, start_new_session=True)
+        self.lab._save()
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        def ready():
+            if self.daemon is not None and self.daemon.poll() is not None:
+                raise LabError(f"{self.name}: ztunnel exited with {self.daemon.returncode}\n{self.log_tail()}")
+            try:
+                return http_get(self.netns_path, "127.0.0.1", 15021, "/healthz/ready", timeout=2)[0] == 200
+            except OSError:
+                return False
+        try:
+            wait_for(ready, timeout, 0.1, f"{self.name} ztunnel readiness (:15021/healthz/ready)")
+        except LabError as e:
+            if "exited" in str(e):
+                raise
+            raise LabError(f"{e}\n{self.log_tail()}") from None
+
+    def stop_daemon(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int | None:
+        """Signal the daemon and wait for it; returns its exit code."""
+        p = self.daemon
+        if p is None or p.poll() is not None:
+            return p.returncode if p else None
+        p.send_signal(sig)
+        try:
+            return p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(timeout=5)
+            raise LabError(f"{self.name}: ztunnel did not exit within {timeout}s of signal {sig}")
+
+    def kill_daemon(self) -> int | None:
+        return self.stop_daemon(signal.SIGKILL)
+
+    def restart_daemon(self, sig: int = signal.SIGKILL) -> None:
+        self.stop_daemon(sig)
+        self.start_daemon()
+
+    def log_text(self) -> str:
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def log_tail(self, n: int = 40) -> str:
+        lines = self.log_text().splitlines()[-n:]
+        return f"--- {self.log_path} (last {len(lines)} lines) ---\n" + "\n".join(lines)
+
+    # ------------------------------------------------------------ daemon APIs
+    def http(self, port: int, path: str, timeout: float = 5.0) -> tuple[int, str]:
+        return http_get(self.netns_path, "127.0.0.1", port, path, timeout)
+
+    def metrics_text(self) -> str:
+        st, body = self.http(15020, "/stats/prometheus")
+        if st != 200:
+            raise LabError(f"{self.name}: /stats/prometheus answered {st}")
+        return body
+
+    def metrics(self) -> list:
+        return kube.parse_prometheus(self.metrics_text())
+
+    def config_dump(self) -> dict:
+        st, body = self.http(15000, "/config_dump")
+        if st != 200:
+            raise LabError(f"{self.name}: /config_dump answered {st}: {body[:200]}")
+        return json.loads(body)
+
+    def access_log_entries(self) -> list[dict]:
+        out = []
+        try:
+            with open(self.access_log, errors="replace") as f:
+                for line in f:
+                    line = line.strip()
+                    if line.startswith("{"):
+                        try:
+                            out.append(json.loads(line))
+                        except json.JSONDecodeError:
+                            pass
+        except FileNotFoundError:
+            pass
+        return out
+
+    def zmeshctl(self, *args, check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess:
+        return run([self.lab.zmeshctl, "--run-dir", self.run_dir, *map(str, args)], check=check, timeout=timeout)
+
+    def connections(self) -> str:
+        return run([self.lab.zmeshctl, "--run-dir", self.run_dir, "--bpf-pin-root", self.pin_root, "connections"],
+                   timeout=30).stdout
+
+    def enroll(self, pod: Pod, check: bool = True) -> subprocess.CompletedProcess:
+        cp = self.zmeshctl("enroll", "--pod", pod.full_name, "--netns", pod.netns_path, check=check)
+        if cp.returncode == 0:
+            pod.enrolled = True
+        return cp
+
+    def unenroll(self, pod: Pod, check: bool = True) -> subprocess.CompletedProcess:
+        cp = self.zmeshctl("unenroll", "--pod", pod.full_name, check=check)
+        if cp.returncode == 0:
+            pod.enrolled = False
+        return cp
+
+    def write_config(self, filename: str, text: str) -> str:
+        """Write a file into this node's config dir atomically (rename), return its path."""
+        path = os.path.join(self.config_dir, filename)
+        tmp = os.path.join(self.config_dir, f".{filename}.tmp")
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.rename(tmp, path)
+        return path
+
+
+class Lab:
+    def __init__(self, name: str = "lab", nodes: int = 2, pods_per_node: int = 2, plain_per_node: int = 1,
+                 build_dir: str | None = None, start_daemons: bool = True, enroll: bool = True,
+                 servers: bool = True, workers: int | None = None, daemon_args=(), daemon_cpus: str | None = None,
+                 log_level: str = "info", lab_id: str | None = None, persistent: bool = False):
+        if not 1 <= nodes <= 200 or not 0 <= pods_per_node <= 89 or not 0 <= plain_per_node <= 50:
+            raise LabError("lab shape out of range (nodes 1-200, pods_per_node 0-89, plain_per_node 0-50)")
+        self.name = name
+        self.n_nodes, self.pods_per_node, self.plain_per_node = nodes, pods_per_node, plain_per_node
+        self.build_dir = os.path.abspath(build_dir or default_build_dir())
+        self.ztunnel = os.environ.get("ZMESH_ZTUNNEL") or os.path.join(self.build_dir, "bin", "ztunnel")
+        self.zmeshctl = os.environ.get("ZMESH_ZMESHCTL") or os.path.join(self.build_dir, "bin", "zmeshctl")
+        self.start_daemons, self.do_enroll, self.do_servers = start_daemons, enroll, servers
+        self.workers, self.daemon_args, self.daemon_cpus, self.log_level = workers, list(daemon_args), daemon_cpus, log_level
+        self.persistent = persistent
+        self.id = lab_id or self._new_id()
+        self.cgroup2 = cgroup2_root()
+        self.cgroup = os.path.join(self.cgroup2, self.id)
+        self.pin_dir = os.path.join(BPFFS, self.id)
+        self.state_dir = os.path.join(LAB_STATE_ROOT, self.id)
+        self.log_dir = os.path.join(LAB_LOG_ROOT, self.id)
+        self.fab_netns = f"{self.id}-fab"
+        self._procs: list[subprocess.Popen] = []
+        self.nodes = [Node(self, i) for i in range(nodes)]
+        self.services: dict[str, dict] = {}
+        for node in self.nodes:
+            for j in range(pods_per_node):
+                node.pods.append(Pod(self, node, f"pod-{node.index}-{j}", MESH_NS, j,
+                                     f"10.244.{node.index}.{11 + j}", f"p{j}"))
+            for k in range(plain_per_node):
+                node.pods.append(Pod(self, node, f"plain-{node.index}-{k}", PLAIN_NS, k,
+                                     f"10.244.{node.index}.{101 + k}", f"q{k}"))
+        for node in self.nodes:
+            for p in node.pods:
+                if p.in_mesh:
+                    self.services[f"svc-{node.index}-{p.index}"] = {
+                        "namespace": MESH_NS, "ip": f"10.96.{node.index}.{11 + p.index}", "port": SVC_PORT,
+                        "target": APP_PORT, "selector": {"app": p.name}, "pods": [p.name]}
+        mesh = [p.name for p in self.pods if p.in_mesh]
+        if mesh:
+            self.services["echo"] = {"namespace": MESH_NS, "ip": "10.96.100.10", "port": SVC_PORT,
+                                     "target": APP_PORT, "selector": {"role": "echo"}, "pods": mesh}
+        plain = [p.name for p in self.pods if not p.in_mesh]
+        if plain:
+            self.services["plain-svc"] = {"namespace": PLAIN_NS, "ip": "10.96.200.10", "port": SVC_PORT,
+                                          "target": APP_PORT, "selector": {"role": "plain"}, "pods": plain}
+
+    # ------------------------------------------------------------ lookup
+    @staticmethod
+    def _new_id() -> str:
+        while True:
+            i = ID_PREFIX + secrets.token_hex(3)
+            if not os.path.exists(os.path.join(LAB_STATE_ROOT, i)) and not os.path.exists(f"/run/netns/{i}-fab"):
+                return i
+
+    @property
+    def pods(self) -> list[Pod]:
+        return [p for n in self.nodes for p in n.pods]
+
+    @property
+    def mesh_pods(self) -> list[Pod]:
+        return [p for p in self.pods if p.in_mesh]
+
+    @property
+    def plain_pods(self) -> list[Pod]:
+        return [p for p in self.pods if not p.in_mesh]
+
+    def pod(self, name: str) -> Pod:
+        name = name.split("/")[-1]
+        for p in self.pods:
+            if p.name == name:
+                return p
+        raise KeyError(f"no pod {name!r} in lab {self.id}; pods: {[p.name for p in self.pods]}")
+
+    def node(self, name_or_index) -> Node:
+        for n in self.nodes:
+            if n.name == name_or_index or n.index == name_or_index:
+                return n
+        raise KeyError(name_or_index)
+
+    def service(self, name: str) -> dict:
+        return self.services[name]
+
+    # ------------------------------------------------------------ Kubernetes view
+    def kube_objects(self) -> list[dict]:
+        objs = [kube.namespace(MESH_NS, True), kube.namespace(PLAIN_NS, False)]
+        for p in self.pods:
+            objs.append(kube.pod(p.name, p.namespace, p.node.name, p.ip, p.node.ip, p.labels,
+                                 p.service_account, [APP_PORT]))
+        for name, s in self.services.items():
+            objs.append(kube.service(name, s["namespace"], s["ip"], s["selector"], [(s["port"], s["target"])]))
+        return objs
+
+    def write_config(self) -> None:
+        text = ("# written by the zmesh node lab (tests/lab/zlab) for lab " + self.id + "\n"
+                + kube.dump_all(self.kube_objects()))
+        for n in self.nodes:
+            os.makedirs(n.config_dir, exist_ok=True)
+            n.write_config("cluster.yaml", text)
+
+    # ------------------------------------------------------------ lifecycle
+    def __enter__(self) -> "Lab":
+        try:
+            self.up()
+        except BaseException:
+            self.down()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.down()
+
+    def _save(self) -> None:
+        os.makedirs(self.state_dir, exist_ok=True)
+        d = {"id": self.id, "name": self.name, "nodes": self.n_nodes, "pods_per_node": self.pods_per_node,
+             "plain_per_node": self.plain_per_node, "build_dir": self.build_dir,
+             "owner_pid": None if self.persistent else os.getpid(),
+             "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "log_dir": self.log_dir,
+             "daemons": {n.name: (n.daemon.pid if n.daemon else None) for n in self.nodes}}
+        tmp = os.path.join(self.state_dir, "lab.json.tmp")
+        with open(tmp, "w") as f:
+            json.dump(d, f, indent=1)
+        os.rename(tmp, os.path.join(self.state_dir, "lab.json"))
+
+    def up(self) -> None:
+        require_root()
+        t0 = time.monotonic()
+        log(f"lab {self.id} ({self.name}): {self.n_nodes} nodes x {self.pods_per_node} mesh pods "
+            f"+ {self.plain_per_node} plain; logs in {self.log_dir}")
+        os.makedirs(self.log_dir, exist_ok=True)
+        self._save()
+        self._build_network()
+        os.makedirs(self.cgroup, exist_ok=True)
+        for n in self.nodes:
+            for p in n.pods:
+                os.makedirs(p.cgroup, exist_ok=True)
+            os.makedirs(n.daemon_cgroup, exist_ok=True)
+            os.makedirs(n.run_dir, exist_ok=True)
+        os.makedirs(self.pin_dir, exist_ok=True)
+        self.write_config()
+        if self.do_servers:
+            for p in self.pods:
+                p.start_server()
+            for p in self.pods:
+                wait_for(p.server_listening, 15, 0.05, f"podtool server in {p.full_name}")
+        if self.start_daemons:
+            for path in (self.ztunnel, self.zmeshctl):
+                if not os.access(path, os.X_OK):
+                    raise LabError(f"{path} not found: build first (scripts/build)")
+            for n in self.nodes:
+                n.start_daemon(wait=False)
+            for n in self.nodes:
+                n.wait_ready()
+            if self.do_enroll:
+                self.enroll_all()
+        self._save()
+        log(f"lab {self.id} up in {time.monotonic() - t0:.1f}s")
+
+    def enroll_all(self) -> None:
+        for p in self.mesh_pods:
+            p.node.enroll(p)
+
+    def _build_network(self) -> None:
+        fab = self.fab_netns
+        ip("netns", "add", fab)
+        ip("-n", fab, "link", "set", "lo", "up")
+        ip("-n", fab, "link", "add", "br0", "type", "bridge")
+        ip("-n", fab, "link", "set", "br0", "up")
+        for n in self.nodes:
+            ip("netns", "add", n.netns)
+            for k, v in (("net.ipv4.ip_forward", "1"), ("net.ipv4.conf.all.rp_filter", "0"),
+                         ("net.ipv4.conf.default.rp_filter", "0")):
+                run(["nsenter", f"--net={n.netns_path}", "sysctl", "-qw", f"{k}={v}"])
+            ip("-n", n.netns, "link", "set", "lo", "up")
+            ip("link", "add", "eth0", "netns", n.netns, "type", "veth", "peer", "name", f"n{n.index}", "netns", fab)
+            ip("-n", fab, "link", "set", f"n{n.index}", "master", "br0", "up")
+            ip("-n", n.netns, "addr", "add", f"{n.ip}/24", "dev", "eth0")
+            ip("-n", n.netns, "link", "set", "eth0", "up")
+            for p in n.pods:
+                ip("netns", "add", p.netns)
+                ip("-n", p.netns, "link", "set", "lo", "up")
+                ip("link", "add", "eth0", "netns", p.netns, "type", "veth", "peer", "name", p.ifname, "netns", n.netns)
+                ip("-n", p.netns, "addr", "add", f"{p.ip}/32", "dev", "eth0")
+                ip("-n", p.netns, "link", "set", "eth0", "up")
+                ip("-n", p.netns, "route", "add", n.gateway, "dev", "eth0", "scope", "link")
+                ip("-n", p.netns, "route", "add", "default", "via", n.gateway, "dev", "eth0")
+                ip("-n", n.netns, "addr", "add", f"{n.gateway}/32", "dev", p.ifname)
+                ip("-n", n.netns, "link", "set", p.ifname, "up")
+                ip("-n", n.netns, "route", "add", f"{p.ip}/32", "dev", p.ifname)
+        for n in self.nodes:
+            for m in self.nodes:
+                if m is not n:
+                    ip("-n", n.netns, "route", "add", m.pod_cidr, "via", m.ip)
+
+    def down(self) -> list[str]:
+        """Tear everything down; never raises. Returns a list of what could not be removed."""
+        problems: list[str] = []
+        for n in self.nodes:           # graceful first, so the daemon can log its exit
+            try:
+                if n.daemon is not None and n.daemon.poll() is None:
+                    n.stop_daemon(signal.SIGTERM, timeout=5)
+            except Exception as e:  # noqa: BLE001
+                problems.append(f"{n.name} daemon: {e}")
+        problems += cgroup_remove_tree(self.cgroup)
+        for p in self._procs + [n.daemon for n in self.nodes]:
+            kill_popen(p, signal.SIGKILL, wait=2)
+        if os.path.isdir(self.pin_dir):
+            shutil.rmtree(self.pin_dir, ignore_errors=True)
+            if os.path.exists(self.pin_dir):
+                problems.append(self.pin_dir)
+        problems += delete_netns_with_prefix(self.id + "-")
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+        if problems:
+            log(f"lab {self.id}: teardown left: {problems}")
+        else:
+            log(f"lab {self.id} torn down")
+        return problems
+
+    @classmethod
+    def load(cls, lab_id: str) -> "Lab":
+        """Re-create the Lab object of a running lab from its lab.json (for scripts/lab)."""
+        with open(os.path.join(LAB_STATE_ROOT, lab_id, "lab.json")) as f:
+            d = json.load(f)
+        lab = cls(d["name"], d["nodes"], d["pods_per_node"], d["plain_per_node"], build_dir=d["build_dir"],
+                  lab_id=d["id"], persistent=d["owner_pid"] is None)
+        lab.log_dir = d.get("log_dir", lab.log_dir)
+        lab.owner_pid = d["owner_pid"]
+        return lab
+
+
+def delete_netns_with_prefix(prefix: str) -> list[str]:
+    left = []
+    cp = run(["ip", "netns", "list"], check=False)
+    names = [l.split()[0] for l in (cp.stdout or "").splitlines() if l.strip()]
+    for name in names:
+        if name.startswith(prefix):
+            if run(["ip", "netns", "del", name], check=False).returncode != 0:
+                left.append(f"netns {name}")
+    return left
+
+
+def list_labs() -> list[dict]:
+    out = []
+    if os.path.isdir(LAB_STATE_ROOT):
+        for i in sorted(os.listdir(LAB_STATE_ROOT)):
+            try:
+                with open(os.path.join(LAB_STATE_ROOT, i, "lab.json")) as f:
+                    out.append(json.load(f))
+            except (OSError, json.JSONDecodeError):
+                out.append({"id": i, "name": "?", "broken": True})
+    return out
+
+
+def _pid_alive(pid) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(int(pid), 0)
+        return True
+    except (ProcessLookupError, ValueError):
+        return False
+    except PermissionError:
+        return True
+
+
+def reap_stale(all_labs: bool = False) -> list[str]:
+    """Tear down labs whose owning process is gone (or every lab with all_labs=True), plus any
+    leftover lab-shaped netns, cgroups and pin dirs that no lab.json describes. Returns their ids."""
+    import re
+    pat = re.compile(rf"^{ID_PREFIX}[0-9a-f]{{6}}$")
+    reaped = []
+    known = set()
+    for d in list_labs():
+        known.add(d["id"])
+        if all_labs or d.get("broken") or (d.get("owner_pid") is not None and not _pid_alive(d.get("owner_pid"))):
+            try:
+                Lab.load(d["id"]).down()
+            except Exception:  # noqa: BLE001 - fall through to the raw sweep below
+                _raw_sweep(d["id"])
+            reaped.append(d["id"])
+    # orphans without state
+    ids = set()
+    cp = run(["ip", "netns", "list"], check=False)
+    for l in (cp.stdout or "").splitlines():
+        if l.strip():
+            ids.add(l.split()[0].split("-")[0])
+    try:
+        cg2 = cgroup2_root()
+        ids.update(os.listdir(cg2))
+    except (LabError, OSError):
+        cg2 = None
+    if os.path.isdir(BPFFS):
+        ids.update(os.listdir(BPFFS))
+    for i in sorted(x for x in ids if pat.match(x)):
+        if i in known and not all_labs and i not in reaped:
+            continue
+        if i in reaped:
+            _raw_sweep(i)  # make sure
+            continue
+        _raw_sweep(i)
+        reaped.append(i)
+    return reaped
+
+
+def _raw_sweep(lab_id: str) -> None:
+    try:
+        cgroup_remove_tree(os.path.join(cgroup2_root(), lab_id))
+    except LabError:
+        pass
+    shutil.rmtree(os.path.join(BPFFS, lab_id), ignore_errors=True)
+    delete_netns_with_prefix(lab_id + "-")
+    shutil.rmtree(os.path.join(LAB_STATE_ROOT, lab_id), ignore_errors=True)

@@ -1,0 +1,80 @@
+// ztunnel's flags: required ones, address parsing, clear errors.
+#include "app/options.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace zmesh::app {
+namespace {
+
+std::variant<Options, ShowHelp, Error> parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "ztunnel");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  return parse_options(static_cast<int>(argv.size()), argv.data());
+}
+
+const std::vector<std::string> kRequired = {"--node",        "n1", "--config-dir", "/c",
+                                            "--cgroup-root", "/g"};
+
+TEST(OptionsTest, RequiredFlagsAndDefaults) {
+  auto r = parse(kRequired);
+  ASSERT_TRUE(std::holds_alternative<Options>(r));
+  const auto& o = std::get<Options>(r);
+  EXPECT_EQ(o.node, "n1");
+  EXPECT_EQ(o.admin_addr.port(), 15000);
+  EXPECT_EQ(o.admin_addr.address().to_string(), "127.0.0.1");
+  EXPECT_EQ(o.stats_addr.port(), 15020);
+  EXPECT_EQ(o.readiness_addr.port(), 15021);
+  EXPECT_GE(o.workers, 1u);
+}
+
+TEST(OptionsTest, MissingRequiredFlagIsNamed) {
+  auto r = parse({"--node", "n1", "--config-dir", "/c"});
+  ASSERT_TRUE(std::holds_alternative<Error>(r));
+  EXPECT_NE(std::get<Error>(r).message.find("--cgroup-root"), std::string::npos);
+}
+
+TEST(OptionsTest, BadValuesAreRejectedWithTheFlag) {
+  struct Case {
+    std::vector<std::string> extra;
+    std::string expect;
+  };
+  for (const auto& c : std::vector<Case>{
+           {{"--admin-addr", "localhost:1"}, "--admin-addr"},
+           {{"--stats-addr", "1.2.3.4:99999"}, "--stats-addr"},
+           {{"--readiness-addr", "1.2.3.4"}, "--readiness-addr"},
+           {{"--log-level", "loud"}, "--log-level"},
+           {{"--bogus"}, "bogus"},
+           {{"--workers", "many"}, "workers"},
+       }) {
+    auto args = kRequired;
+    args.insert(args.end(), c.extra.begin(), c.extra.end());
+    auto r = parse(args);
+    ASSERT_TRUE(std::holds_alternative<Error>(r)) << c.expect;
+    EXPECT_NE(std::get<Error>(r).message.find(c.expect), std::string::npos)
+        << std::get<Error>(r).message;
+  }
+}
+
+TEST(OptionsTest, Ipv6AddressInBrackets) {
+  auto args = kRequired;
+  args.insert(args.end(), {"--stats-addr", "[::1]:9100"});
+  auto r = parse(args);
+  ASSERT_TRUE(std::holds_alternative<Options>(r));
+  EXPECT_EQ(std::get<Options>(r).stats_addr.address().to_string(), "::1");
+  EXPECT_EQ(std::get<Options>(r).stats_addr.port(), 9100);
+}
+
+TEST(OptionsTest, HelpListsTheFlags) {
+  auto r = parse({"--help"});
+  ASSERT_TRUE(std::holds_alternative<ShowHelp>(r));
+  for (const char* flag :
+       {"--node", "--config-dir", "--cgroup-root", "--bpf-pin-root", "--run-dir"})
+    EXPECT_NE(std::get<ShowHelp>(r).text.find(flag), std::string::npos) << flag;
+}
+
+}  // namespace
+}  // namespace zmesh::app

@@ -1,0 +1,114 @@
+// The splice relay moves bytes intact both ways, forwards half-close, and reports errors.
+#include "proxy/splice_relay.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <random>
+#include <thread>
+
+namespace zmesh::proxy {
+namespace {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+// A connected loopback pair, both ends blocking-capable asio sockets on `io`.
+std::pair<tcp::socket, tcp::socket> connected_pair(asio::io_context& io) {
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  tcp::socket a(io), b(io);
+  a.connect(acceptor.local_endpoint());
+  acceptor.accept(b);
+  return {std::move(a), std::move(b)};
+}
+
+std::string random_bytes(size_t n) {
+  std::mt19937 rng(42);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+class SpliceRelayTest : public ::testing::Test {
+ protected:
+  asio::io_context relay_io;  // runs the relay on its own thread
+  asio::io_context test_io;   // the test's blocking endpoints
+};
+
+TEST_F(SpliceRelayTest, CopiesBothDirectionsAndForwardsHalfClose) {
+  auto [app, relay_client] = connected_pair(test_io);
+  auto [relay_upstream, server] = connected_pair(test_io);
+  tcp::socket rc(relay_io), ru(relay_io);
+  rc.assign(tcp::v4(), relay_client.release());
+  ru.assign(tcp::v4(), relay_upstream.release());
+
+  std::atomic<uint64_t> up{0}, down{0};
+  RelayResult result;
+  bool done = false;
+  start_splice_relay(std::move(rc), std::move(ru), {&up, &down}, [&](const RelayResult& r) {
+    result = r;
+    done = true;
+  });
+  std::thread runner([&] { relay_io.run(); });
+
+  const std::string request = random_bytes(8 << 20), response = random_bytes(3 << 20);
+  std::thread client([&] {
+    asio::write(app, asio::buffer(request));
+    app.shutdown(tcp::socket::shutdown_send);  // half-close: the server must see EOF
+  });
+  std::string got_request(request.size(), '\0');
+  asio::read(server, asio::buffer(got_request));
+  char extra;
+  boost::system::error_code ec;
+  EXPECT_EQ(server.read_some(asio::buffer(&extra, 1), ec), 0u);
+  EXPECT_EQ(ec, asio::error::eof) << "half-close was not forwarded";
+  // After the client's half-close the other direction still flows.
+  asio::write(server, asio::buffer(response));
+  server.shutdown(tcp::socket::shutdown_send);
+  std::string got_response(response.size(), '\0');
+  asio::read(app, asio::buffer(got_response));
+  client.join();
+  runner.join();  // the relay ends once both directions saw EOF
+
+  EXPECT_TRUE(got_request == request);
+  EXPECT_TRUE(got_response == response);
+  ASSERT_TRUE(done);
+  EXPECT_EQ(result.error, "");
+  EXPECT_EQ(result.client_to_upstream, request.size());
+  EXPECT_EQ(result.upstream_to_client, response.size());
+  EXPECT_EQ(up.load(), request.size());
+  EXPECT_EQ(down.load(), response.size());
+}
+
+TEST_F(SpliceRelayTest, ResetByUpstreamEndsBothSidesWithAnError) {
+  auto [app, relay_client] = connected_pair(test_io);
+  auto [relay_upstream, server] = connected_pair(test_io);
+  tcp::socket rc(relay_io), ru(relay_io);
+  rc.assign(tcp::v4(), relay_client.release());
+  ru.assign(tcp::v4(), relay_upstream.release());
+  RelayResult result;
+  start_splice_relay(std::move(rc), std::move(ru), {}, [&](const RelayResult& r) { result = r; });
+  std::thread runner([&] { relay_io.run(); });
+
+  asio::write(app, asio::buffer(std::string("hello")));
+  char buf[5];
+  asio::read(server, asio::buffer(buf));
+  // SO_LINGER 0 makes close() send RST.
+  struct linger lg {
+    1, 0
+  };
+  ::setsockopt(server.native_handle(), SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+  server.close();
+  boost::system::error_code ec;
+  char c;
+  app.read_some(asio::buffer(&c, 1), ec);  // the app side is closed too
+  EXPECT_TRUE(ec);
+  runner.join();
+  EXPECT_NE(result.error, "");
+  EXPECT_EQ(result.client_to_upstream, 5u);
+}
+
+}  // namespace
+}  // namespace zmesh::proxy

@@ -1,0 +1,31 @@
+// Requests of the control protocol (documented in control.h), built in one place so the
+// CLI and the daemon agree on op names and fields.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/result.h"
+
+namespace zmesh::control {
+
+inline constexpr const char* kOpEnroll = "enroll";
+inline constexpr const char* kOpUnenroll = "unenroll";
+inline constexpr const char* kOpStatus = "status";
+inline constexpr const char* kOpConfigDump = "config_dump";
+
+nlohmann::json enroll_request(const std::string& pod, const std::string& netns_path);
+nlohmann::json unenroll_request(const std::string& pod);
+nlohmann::json status_request();
+nlohmann::json config_dump_request();
+
+// Replies.
+nlohmann::json ok_reply(nlohmann::json fields = nlohmann::json::object());
+nlohmann::json error_reply(const std::string& message);
+// The reply itself if "ok" is true, else an Error with the daemon's message.
+Result<nlohmann::json> check_reply(const nlohmann::json& reply);
+
+// "NS/NAME" with both parts non-empty and no further '/'.
+bool valid_pod_key(const std::string& pod);
+
+}  // namespace zmesh::control

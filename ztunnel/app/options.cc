@@ -1,0 +1,91 @@
+#include "app/options.h"
+
+#include <boost/program_options.hpp>
+#include <sstream>
+#include <thread>
+
+namespace zmesh::app {
+namespace po = boost::program_options;
+using boost::asio::ip::tcp;
+
+namespace {
+
+Result<tcp::endpoint> parse_endpoint(const std::string& flag, const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos)
+    return make_error("--" + flag + ": expected HOST:PORT, got \"" + text + "\"");
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(host, ec);
+  if (ec) return make_error("--" + flag + ": \"" + host + "\" is not an IP address");
+  unsigned long port = 0;
+  try {
+    size_t used = 0;
+    port = std::stoul(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    return make_error("--" + flag + ": bad port in \"" + text + "\"");
+  }
+  if (port > 65535) return make_error("--" + flag + ": port out of range in \"" + text + "\"");
+  return tcp::endpoint(address, static_cast<unsigned short>(port));
+}
+
+}  // namespace
+
+std::variant<Options, ShowHelp, Error> parse_options(int argc, char** argv) {
+  Options o;
+  std::string admin = "127.0.0.1:15000", stats = "0.0.0.0:15020", ready = "0.0.0.0:15021";
+  po::options_description desc(
+      "ztunnel: zmesh node proxy (one per node)\n\n"
+      "Usage: ztunnel --node NAME --config-dir DIR --cgroup-root PATH [options]\n\nOptions");
+  // clang-format off
+  desc.add_options()
+    ("help,h", "show this help")
+    ("node", po::value(&o.node), "this node's name (matches Pod spec.nodeName); required")
+    ("config-dir", po::value(&o.config_dir), "directory of Kubernetes YAML (standalone source); required")
+    ("cgroup-root", po::value(&o.cgroup_root), "cgroup v2 directory holding this node's pods; required")
+    ("bpf-pin-root", po::value(&o.bpf_pin_root)->default_value(o.bpf_pin_root), "bpffs directory for pinned maps and links")
+    ("run-dir", po::value(&o.run_dir)->default_value(o.run_dir), "control socket and state directory")
+    ("admin-addr", po::value(&admin)->default_value(admin), "admin API (config_dump)")
+    ("stats-addr", po::value(&stats)->default_value(stats), "Prometheus metrics")
+    ("readiness-addr", po::value(&ready)->default_value(ready), "readiness probe")
+    ("workers", po::value(&o.workers)->default_value(0), "proxy worker threads (0: one per core)")
+    ("access-log", po::value(&o.access_log)->default_value(o.access_log), "access log file, - for stdout")
+    ("log-level", po::value(&o.log_level)->default_value(o.log_level), "trace|debug|info|warn|error");
+  // clang-format on
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return make_error(e.what());
+  }
+  if (vm.count("help")) {
+    std::ostringstream text;
+    text << desc;
+    return ShowHelp{text.str()};
+  }
+  for (const char* required : {"node", "config-dir", "cgroup-root"})
+    if (!vm.count(required)) return make_error(std::string("missing required flag --") + required);
+  static constexpr const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};
+  if (std::find(std::begin(kLevels), std::end(kLevels), o.log_level) == std::end(kLevels))
+    return make_error("--log-level: unknown level \"" + o.log_level + "\"");
+
+  struct Addr {
+    const char* flag;
+    const std::string& text;
+    tcp::endpoint& out;
+  };
+  for (auto a : {Addr{"admin-addr", admin, o.admin_addr}, Addr{"stats-addr", stats, o.stats_addr},
+                 Addr{"readiness-addr", ready, o.readiness_addr}}) {
+    auto endpoint = parse_endpoint(a.flag, a.text);
+    if (!endpoint) return endpoint.error();
+    a.out = *endpoint;
+  }
+  if (o.workers == 0) o.workers = std::max(1u, std::thread::hardware_concurrency());
+  return o;
+}
+
+}  // namespace zmesh::app

@@ -1,0 +1,34 @@
+// ztunnel's command line.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <cstddef>
+#include <string>
+#include <variant>
+
+#include "common/result.h"
+
+namespace zmesh::app {
+
+struct Options {
+  std::string node;
+  std::string config_dir;
+  std::string cgroup_root;
+  std::string bpf_pin_root = "/sys/fs/bpf/zmesh";
+  std::string run_dir = "/var/run/zmesh";
+  std::string access_log = "-";
+  std::string log_level = "info";
+  boost::asio::ip::tcp::endpoint admin_addr;
+  boost::asio::ip::tcp::endpoint stats_addr;
+  boost::asio::ip::tcp::endpoint readiness_addr;
+  size_t workers = 0;  // 0: one per core
+};
+
+struct ShowHelp {
+  std::string text;
+};
+
+// Parses argv: Options, or ShowHelp for --help, or an Error naming the bad flag.
+std::variant<Options, ShowHelp, Error> parse_options(int argc, char** argv);
+
+}  // namespace zmesh::app

@@ -1,0 +1,22 @@
+// Per-kind decoders: YAML document -> typed model object, recording every problem at its
+// field path. Registered in kind_registry.cc.
+#pragma once
+
+#include "config/field_reader.h"
+#include "config/object.h"
+
+namespace zmesh::config {
+
+// metadata: name (checked with `name_error`), namespace (default "default" when
+// namespaced), labels, annotations, generateName.
+state::ObjectMeta decode_metadata(const FieldReader& metadata, bool namespaced,
+                                  std::string (*name_error)(const std::string&));
+
+// A label map (metadata.labels, spec.selector): qualified-name keys, label values.
+state::Labels decode_label_map(const FieldReader& field);
+
+Object decode_namespace(const FieldReader& root, state::ObjectMeta meta);
+Object decode_pod(const FieldReader& root, state::ObjectMeta meta);
+Object decode_service(const FieldReader& root, state::ObjectMeta meta);
+
+}  // namespace zmesh::config

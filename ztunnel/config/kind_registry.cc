@@ -1,0 +1,20 @@
+#include "config/kind_registry.h"
+
+#include "config/kind_decoders.h"
+#include "config/validation.h"
+
+namespace zmesh::config {
+
+const KindInfo* find_kind(std::string_view group, std::string_view kind) {
+  static const KindInfo kKinds[] = {
+      {"", "Namespace", {"v1"}, false, dns1123_label_error, decode_namespace},
+      {"", "Pod", {"v1"}, true, dns1123_subdomain_error, decode_pod},
+      {"", "Service", {"v1"}, true, dns1035_label_error, decode_service},
+  };
+  for (const auto& k : kKinds) {
+    if (k.group == group && k.kind == kind) return &k;
+  }
+  return nullptr;
+}
+
+}  // namespace zmesh::config

@@ -1,0 +1,28 @@
+// The kinds a config source decodes, by API group and kind, with the versions accepted.
+// Objects of kinds not listed here are ignored (later issues register Istio's kinds).
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "config/field_reader.h"
+#include "config/object.h"
+
+namespace zmesh::config {
+
+struct KindInfo {
+  std::string_view group;  // "" for the core API ("v1")
+  std::string_view kind;
+  std::vector<std::string_view> versions;
+  bool namespaced = true;
+  // Validates metadata.name; returns the problem or "".
+  std::string (*name_error)(const std::string& name) = nullptr;
+  // Decodes the rest of the document (metadata already decoded into `meta`); problems go
+  // to root.errors().
+  Object (*decode)(const FieldReader& root, state::ObjectMeta meta) = nullptr;
+};
+
+// nullptr when the kind is not one the mesh understands.
+const KindInfo* find_kind(std::string_view group, std::string_view kind);
+
+}  // namespace zmesh::config

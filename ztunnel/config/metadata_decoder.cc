@@ -1,0 +1,59 @@
+// decode_metadata and decode_namespace (a Namespace is nothing but its metadata here).
+#include "config/kind_decoders.h"
+#include "config/validation.h"
+
+namespace zmesh::config {
+namespace {
+
+state::Labels read_labels(const FieldReader& field, bool check_values) {
+  state::Labels labels = field.string_map();
+  for (const auto& [key, value] : labels) {
+    std::string path = field.path() + "[" + key + "]";
+    if (auto err = qualified_name_error(key); !err.empty()) field.errors().add(path, err);
+    if (!check_values) continue;
+    if (auto err = label_value_error(value); !err.empty()) field.errors().add(path, err);
+  }
+  return labels;
+}
+
+}  // namespace
+
+state::Labels decode_label_map(const FieldReader& field) {
+  return read_labels(field, true);
+}
+
+state::ObjectMeta decode_metadata(const FieldReader& metadata, bool namespaced,
+                                  std::string (*name_error)(const std::string&)) {
+  state::ObjectMeta meta;
+  if (namespaced) meta.namespace_ = "default";
+  if (metadata.present() && !metadata.is_map()) return meta;
+
+  FieldReader name = metadata.field("name");
+  if (auto s = name.string()) meta.name = *s;
+  if (meta.name.empty()) {
+    if (!name.present()) name.error("required");
+  } else if (auto err = name_error(meta.name); !err.empty()) {
+    name.error(err);
+  }
+
+  if (namespaced) {
+    FieldReader ns = metadata.field("namespace");
+    meta.namespace_ = ns.string().value_or("");
+    if (meta.namespace_.empty()) {
+      meta.namespace_ = "default";
+    } else if (auto err = dns1123_label_error(meta.namespace_); !err.empty()) {
+      ns.error(err);
+    }
+  }
+
+  meta.labels = read_labels(metadata.field("labels"), true);
+  meta.annotations = read_labels(metadata.field("annotations"), false);
+  meta.generate_name = metadata.field("generateName").string().value_or("");
+  return meta;
+}
+
+Object decode_namespace(const FieldReader& /*root*/, state::ObjectMeta meta) {
+  return state::Namespace{std::move(meta)};
+}
+
+}  // namespace zmesh::config

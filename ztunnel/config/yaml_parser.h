@@ -1,0 +1,20 @@
+// Decodes one file of Kubernetes YAML (multi-document, `kind: List` allowed) into objects
+// of the kinds in the registry, each validated on its own. Kinds the mesh does not know are
+// skipped (debug log).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "config/object.h"
+
+namespace zmesh::config {
+
+// `file` names the file in error messages ("pods.yaml"); `source` prefixes each object's
+// meta.source ("/etc/zmesh/pods.yaml" -> "/etc/zmesh/pods.yaml#2"). An Error means the
+// file is not YAML at all; a rejected object is a DecodedObject with an error.
+Result<std::vector<DecodedObject>> parse_yaml(const std::string& text, const std::string& file,
+                                              const std::string& source);
+
+}  // namespace zmesh::config

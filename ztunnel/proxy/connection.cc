@@ -1,0 +1,74 @@
+#include "proxy/connection.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "proxy/splice_relay.h"
+
+namespace zmesh::proxy {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+std::string to_string(const tcp::endpoint& e) {
+  auto a = e.address();
+  if (a.is_v6() && a.to_v6().is_v4_mapped())
+    a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  return a.is_v6() ? "[" + a.to_string() + "]:" + std::to_string(e.port())
+                   : a.to_string() + ":" + std::to_string(e.port());
+}
+
+asio::awaitable<Result<tcp::socket>> dial(ProxyContext& ctx, const PodNetns& pod,
+                                          const tcp::endpoint& to) {
+  auto fd = ctx.sockets.tcp_socket(pod.netns.get(), to.address().is_v6());
+  if (!fd) co_return fd.error();
+  auto executor = co_await asio::this_coro::executor;
+  tcp::socket sock(executor);
+  boost::system::error_code ec;
+  sock.assign(to.protocol(), fd->release(), ec);
+  if (ec) co_return make_error("assign socket: " + ec.message());
+
+  asio::steady_timer timer(executor, kConnectTimeout);
+  bool timed_out = false;
+  timer.async_wait([&](boost::system::error_code e) {
+    if (!e) {
+      timed_out = true;
+      sock.cancel();
+    }
+  });
+  co_await sock.async_connect(to, asio::redirect_error(asio::use_awaitable, ec));
+  timer.cancel();
+  if (timed_out) co_return make_error("connect " + to_string(to) + ": timed out");
+  if (ec) co_return make_error("connect " + to_string(to) + ": " + ec.message());
+  co_return std::move(sock);
+}
+
+void relay_and_report(ProxyContext& ctx, WorkerState& worker, tcp::socket client,
+                      tcp::socket upstream, ConnectionPeers peers,
+                      std::shared_ptr<const state::Snapshot> snapshot) {
+  auto& counters = ctx.metrics.tcp(worker.index, make_tcp_labels(peers));
+  counters.opened.fetch_add(1, std::memory_order_relaxed);
+  auto started = std::chrono::steady_clock::now();
+  // Istio: received = request bytes (client -> upstream), sent = response bytes.
+  RelayCounters live{&counters.received, &counters.sent};
+  start_splice_relay(
+      std::move(client), std::move(upstream), live,
+      [&ctx, &counters, started, peers = std::move(peers),
+       snapshot = std::move(snapshot)](const RelayResult& r) {
+        counters.closed.fetch_add(1, std::memory_order_relaxed);
+        std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - started;
+        ctx.access_log.write(make_access_record(peers, r.client_to_upstream, r.upstream_to_client,
+                                                took.count(), r.error));
+      });
+}
+
+void report_failure(ProxyContext& ctx, const ConnectionPeers& peers, const std::string& error) {
+  spdlog::warn("{} connection {} -> {} failed: {}", peers.direction, peers.src_addr, peers.dst_addr,
+               error);
+  ctx.access_log.write(make_access_record(peers, 0, 0, 0.0, error));
+}
+
+}  // namespace zmesh::proxy

@@ -1,0 +1,34 @@
+// Pieces shared by the outbound and inbound paths: dialing from inside a pod, and
+// relaying an established pair while keeping metrics and the access log.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <memory>
+
+#include "common/result.h"
+#include "proxy/labels.h"
+#include "proxy/pod_netns.h"
+#include "proxy/proxy_context.h"
+
+namespace zmesh::proxy {
+
+inline constexpr std::chrono::seconds kConnectTimeout{10};
+
+// Connects to `to` with a marked socket created inside pod.netns.
+boost::asio::awaitable<Result<boost::asio::ip::tcp::socket>> dial(
+    ProxyContext& ctx, const PodNetns& pod, const boost::asio::ip::tcp::endpoint& to);
+
+// Relays client <-> upstream; counts the connection under `peers`' labels and writes the
+// access log when it ends. `snapshot` keeps the workloads `peers` points to alive.
+void relay_and_report(ProxyContext& ctx, WorkerState& worker, boost::asio::ip::tcp::socket client,
+                      boost::asio::ip::tcp::socket upstream, ConnectionPeers peers,
+                      std::shared_ptr<const state::Snapshot> snapshot);
+
+// Access log for a connection that never got an upstream.
+void report_failure(ProxyContext& ctx, const ConnectionPeers& peers, const std::string& error);
+
+std::string to_string(const boost::asio::ip::tcp::endpoint& endpoint);
+
+}  // namespace zmesh::proxy

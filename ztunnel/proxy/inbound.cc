@@ -1,0 +1,50 @@
+#include "proxy/inbound.h"
+
+#include "bpf/zmesh.h"
+#include "proxy/connection.h"
+
+namespace zmesh::proxy {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+bool is_mesh_port(uint16_t port) {
+  return port == ZMESH_PORT_OUTBOUND || port == ZMESH_PORT_INBOUND_PLAIN ||
+         port == ZMESH_PORT_INBOUND_HBONE;
+}
+
+}  // namespace
+
+asio::awaitable<void> handle_inbound(ProxyContext& ctx, WorkerState& worker,
+                                     std::shared_ptr<const PodNetns> pod, tcp::socket client) {
+  boost::system::error_code ec;
+  tcp::endpoint peer = client.remote_endpoint(ec), local = client.local_endpoint(ec);
+  if (ec) co_return;
+
+  auto snapshot = ctx.store.current();
+  ConnectionPeers peers;
+  peers.reporter = "destination";
+  peers.direction = "inbound";
+  peers.src_addr = to_string(peer);
+  peers.dst_addr = to_string(local);
+  peers.source = snapshot->workload_by_ip(peer.address()).get();
+  peers.destination = snapshot->workload_by_uid(pod->uid).get();
+  if (peers.destination)
+    peers.service = service_for_port(*snapshot, *peers.destination, local.port());
+
+  // Loopback or our own ports as destination would deliver the connection to ourselves.
+  if (local.address().is_loopback() || is_mesh_port(local.port())) {
+    report_failure(ctx, peers, "refused self call to " + peers.dst_addr);
+    co_return;
+  }
+  auto upstream = co_await dial(ctx, *pod, local);
+  if (!upstream) {
+    report_failure(ctx, peers, upstream.error().message);
+    co_return;
+  }
+  relay_and_report(ctx, worker, std::move(client), std::move(*upstream), std::move(peers),
+                   std::move(snapshot));
+}
+
+}  // namespace zmesh::proxy

@@ -1,0 +1,18 @@
+// Inbound plaintext (15006): a connection steered here by sk_lookup. Its local address is
+// the original destination (pod ip:port); deliver it to the app inside the same pod.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+
+#include "proxy/pod_netns.h"
+#include "proxy/proxy_context.h"
+
+namespace zmesh::proxy {
+
+boost::asio::awaitable<void> handle_inbound(ProxyContext& ctx, WorkerState& worker,
+                                            std::shared_ptr<const PodNetns> pod,
+                                            boost::asio::ip::tcp::socket client);
+
+}  // namespace zmesh::proxy

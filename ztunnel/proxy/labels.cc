@@ -1,0 +1,75 @@
+#include "proxy/labels.h"
+
+namespace zmesh::proxy {
+
+telemetry::TcpLabels make_tcp_labels(const ConnectionPeers& p) {
+  telemetry::TcpLabels l;
+  l.reporter = p.reporter;
+  if (const auto* s = p.source) {
+    l.source_workload = s->workload_name;
+    l.source_workload_namespace = s->namespace_;
+    l.source_app = s->app;
+    l.source_version = s->version;
+    l.source_canonical_service = s->canonical_service;
+    l.source_canonical_revision = s->canonical_revision;
+  }
+  if (const auto* d = p.destination) {
+    l.destination_workload = d->workload_name;
+    l.destination_workload_namespace = d->namespace_;
+    l.destination_app = d->app;
+    l.destination_version = d->version;
+    l.destination_canonical_service = d->canonical_service;
+    l.destination_canonical_revision = d->canonical_revision;
+  }
+  if (const auto* svc = p.service) {
+    l.destination_service = svc->hostname;
+    l.destination_service_name = svc->name;
+    l.destination_service_namespace = svc->namespace_;
+  }
+  // Principals stay "unknown" until mTLS proves identities (next step: HBONE).
+  l.connection_security_policy = p.security_policy;
+  return l;
+}
+
+nlohmann::json make_access_record(const ConnectionPeers& p, uint64_t bytes_sent,
+                                  uint64_t bytes_recv, double duration_ms,
+                                  const std::string& error) {
+  nlohmann::json r = {
+      {"message", "connection complete"}, {"direction", p.direction},   {"reporter", p.reporter},
+      {"src.addr", p.src_addr},           {"dst.addr", p.dst_addr},     {"bytes_sent", bytes_sent},
+      {"bytes_recv", bytes_recv},         {"duration_ms", duration_ms},
+  };
+  if (p.source) {
+    r["src.workload"] = p.source->workload_name;
+    r["src.namespace"] = p.source->namespace_;
+    r["src.pod"] = p.source->uid;
+  }
+  if (p.destination) {
+    r["dst.workload"] = p.destination->workload_name;
+    r["dst.namespace"] = p.destination->namespace_;
+    r["dst.pod"] = p.destination->uid;
+  }
+  if (p.service) r["dst.service"] = p.service->hostname;
+  if (!error.empty()) r["error"] = error;
+  return r;
+}
+
+const state::ServiceInfo* service_for_port(const state::Snapshot& snapshot,
+                                           const state::Workload& workload, uint16_t port) {
+  for (const auto& svc : snapshot.services()) {
+    bool selected = false;
+    for (const auto& ep : svc->endpoints) selected = selected || ep->uid == workload.uid;
+    if (!selected) continue;
+    for (const auto& sp : svc->ports) {
+      uint16_t target = sp.target_port ? sp.target_port : sp.port;
+      if (!sp.target_port_name.empty()) {
+        for (const auto& cp : workload.ports)
+          if (cp.name == sp.target_port_name) target = cp.port;
+      }
+      if (target == port) return svc.get();
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace zmesh::proxy

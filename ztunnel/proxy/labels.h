@@ -1,0 +1,34 @@
+// Istio metric labels and access-log fields for a proxied connection.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "state/snapshot.h"
+#include "telemetry/metrics.h"
+
+namespace zmesh::proxy {
+
+// Everything known about one connection's two ends.
+struct ConnectionPeers {
+  std::string reporter;   // "source" | "destination"
+  std::string direction;  // "outbound" | "inbound"
+  const state::Workload* source = nullptr;
+  const state::Workload* destination = nullptr;
+  const state::ServiceInfo* service = nullptr;
+  std::string src_addr, dst_addr;
+  std::string security_policy = "none";
+};
+
+telemetry::TcpLabels make_tcp_labels(const ConnectionPeers& peers);
+
+// ztunnel-style "connection complete" record.
+nlohmann::json make_access_record(const ConnectionPeers& peers, uint64_t bytes_sent,
+                                  uint64_t bytes_recv, double duration_ms,
+                                  const std::string& error);
+
+// The Service a destination workload serves on `port` (first match), for inbound labels.
+const state::ServiceInfo* service_for_port(const state::Snapshot& snapshot,
+                                           const state::Workload& workload, uint16_t port);
+
+}  // namespace zmesh::proxy

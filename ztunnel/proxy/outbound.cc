@@ -1,0 +1,51 @@
+#include "proxy/outbound.h"
+
+#include <spdlog/spdlog.h>
+
+#include "proxy/connection.h"
+
+namespace zmesh::proxy {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+asio::awaitable<void> handle_outbound(ProxyContext& ctx, WorkerState& worker,
+                                      std::shared_ptr<const PodNetns> pod, tcp::socket client) {
+  boost::system::error_code ec;
+  tcp::endpoint peer = client.remote_endpoint(ec), local = client.local_endpoint(ec);
+  if (ec) co_return;  // already gone
+
+  auto snapshot = ctx.store.current();
+  ConnectionPeers peers;
+  peers.reporter = "source";
+  peers.direction = "outbound";
+  peers.source = snapshot->workload_by_uid(pod->uid).get();
+  peers.src_addr = to_string(peer);
+
+  auto orig = ctx.datapath.lookup_orig_dst(pod->cookie, peer, local);
+  if (!orig) {
+    // Not a redirected socket: someone dialed 15001 directly. Never proxy to ourselves.
+    peers.dst_addr = to_string(local);
+    report_failure(ctx, peers, "no original destination recorded (direct call to 15001)");
+    co_return;
+  }
+  peers.dst_addr = to_string(*orig);
+
+  auto target = snapshot->resolve(*orig, worker.round_robin);
+  if (!target) {
+    report_failure(ctx, peers, "no healthy upstream for " + peers.dst_addr);
+    co_return;
+  }
+  peers.destination = target->workload.get();
+  peers.service = target->service.get();
+  peers.dst_addr = to_string(target->endpoint);
+
+  auto upstream = co_await dial(ctx, *pod, target->endpoint);
+  if (!upstream) {
+    report_failure(ctx, peers, upstream.error().message);
+    co_return;
+  }
+  relay_and_report(ctx, worker, std::move(client), std::move(*upstream), std::move(peers),
+                   std::move(snapshot));
+}
+
+}  // namespace zmesh::proxy

@@ -1,0 +1,19 @@
+// Outbound (15001): an app's redirected connection. Recover the original destination from
+// the BPF map, resolve it (Service VIP -> endpoint, pod IP -> workload), dial it from the
+// app's own pod netns and relay.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+
+#include "proxy/pod_netns.h"
+#include "proxy/proxy_context.h"
+
+namespace zmesh::proxy {
+
+boost::asio::awaitable<void> handle_outbound(ProxyContext& ctx, WorkerState& worker,
+                                             std::shared_ptr<const PodNetns> pod,
+                                             boost::asio::ip::tcp::socket client);
+
+}  // namespace zmesh::proxy

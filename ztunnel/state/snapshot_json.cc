@@ -1,0 +1,65 @@
+// Snapshot::to_json: the shape served by the admin API's /config_dump.
+#include "state/snapshot.h"
+
+namespace zmesh::state {
+namespace {
+
+nlohmann::json ips_json(const std::vector<IpAddress>& ips) {
+  auto out = nlohmann::json::array();
+  for (const auto& ip : ips) out.push_back(ip.to_string());
+  return out;
+}
+
+nlohmann::json port_json(const ServicePort& p) {
+  nlohmann::json out = {{"name", p.name}, {"protocol", p.protocol}, {"port", p.port}};
+  if (!p.target_port_name.empty()) {
+    out["targetPort"] = p.target_port_name;
+  } else {
+    out["targetPort"] = p.target_port != 0 ? p.target_port : p.port;
+  }
+  if (!p.app_protocol.empty()) out["appProtocol"] = p.app_protocol;
+  return out;
+}
+
+nlohmann::json workload_json(const Workload& w) {
+  return {{"uid", w.uid},
+          {"name", w.name},
+          {"namespace", w.namespace_},
+          {"node", w.node},
+          {"serviceAccount", w.service_account},
+          {"identity", w.identity()},
+          {"workloadName", w.workload_name},
+          {"canonicalService", w.canonical_service},
+          {"canonicalRevision", w.canonical_revision},
+          {"ips", ips_json(w.ips)},
+          {"labels", w.labels},
+          {"ready", w.ready},
+          {"ambient", w.ambient}};
+}
+
+nlohmann::json service_json(const ServiceInfo& s) {
+  auto ports = nlohmann::json::array();
+  for (const auto& p : s.ports) ports.push_back(port_json(p));
+  auto endpoints = nlohmann::json::array();
+  for (const auto& w : s.endpoints) endpoints.push_back(w->uid);
+  return {{"name", s.name},         {"namespace", s.namespace_},
+          {"hostname", s.hostname}, {"vips", ips_json(s.vips)},
+          {"ports", ports},         {"endpoints", endpoints}};
+}
+
+}  // namespace
+
+nlohmann::json Snapshot::to_json() const {
+  auto namespaces = nlohmann::json::array();
+  for (const auto& ns : namespaces_) {
+    namespaces.push_back(
+        {{"name", ns.meta.name}, {"labels", ns.meta.labels}, {"ambient", ns.ambient()}});
+  }
+  auto workloads = nlohmann::json::array();
+  for (const auto& w : workloads_) workloads.push_back(workload_json(*w));
+  auto services = nlohmann::json::array();
+  for (const auto& s : services_) services.push_back(service_json(*s));
+  return {{"namespaces", namespaces}, {"workloads", workloads}, {"services", services}};
+}
+
+}  // namespace zmesh::state

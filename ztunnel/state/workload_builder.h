@@ -1,0 +1,20 @@
+// Derives the mesh's view of a pod (Workload) from the Kubernetes object: the owner-ish
+// workload name and the canonical service/revision Istio uses in telemetry.
+#pragma once
+
+#include <string>
+
+#include "state/model.h"
+#include "state/snapshot.h"
+
+namespace zmesh::state {
+
+// Istio's heuristic without owner references: a pod with generateName belongs to a
+// controller named after it; a Deployment's ReplicaSet adds "-<pod-template-hash>" and a
+// CronJob's Job adds "-<schedule timestamp>", both stripped. Else the pod name.
+std::string derive_workload_name(const ObjectMeta& meta);
+
+// `namespace_ambient`: the pod's namespace is labelled istio.io/dataplane-mode=ambient.
+Workload make_workload(const Pod& pod, bool namespace_ambient);
+
+}  // namespace zmesh::state
