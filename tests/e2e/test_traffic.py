@@ -88,7 +88,7 @@ def test_service_round_robin(lab):
     """The `echo` Service selects every mesh pod; successive connections reach all of them."""
     src = lab.pod("pod-0-0")
     s = lab.service("echo")
-    seen = [src.who(s["ip"], s["port"])["pod"] for _ in range(12)]
+    seen = [src.who(s["ip"], s["port"])["pod"] for _ in range(16)]
     assert set(seen) == {f"mesh/{p}" for p in s["pods"]}, seen
 
 

@@ -123,6 +123,10 @@ asio::awaitable<void> pump(std::shared_ptr<Relay> relay, tcp::socket& from, tcp:
 
 void start_splice_relay(tcp::socket client, tcp::socket upstream, RelayCounters counters,
                         std::function<void(const RelayResult&)> done) {
+  // SPLICE_F_NONBLOCK covers only the pipe: a blocking socket would stall the worker.
+  boost::system::error_code ec;
+  client.non_blocking(true, ec);
+  upstream.non_blocking(true, ec);
   auto relay =
       std::make_shared<Relay>(std::move(client), std::move(upstream), counters, std::move(done));
   auto executor = relay->client.get_executor();
