@@ -155,6 +155,9 @@ class Bench:
         if test == "ping":
             for k in ("count", "errors", "p50_us", "p90_us", "p99_us", "p999_us", "mean_us"):
                 rec[k] = d.get(k)
+            if d.get("count"):
+                sent = d["count"] * (self.a.dur + 0.5) / self.a.dur  # the 0.5 s warm-up is not counted
+                rec["proxy_cpu_us_per_req"] = round(rec["proxy_cpu_s"] * 1e6 / sent, 1)
         else:
             bps = d.get("end", {}).get("sum_received", {}).get("bits_per_second")
             rec["gbps"] = round(bps / 1e9, 3) if bps else None
@@ -222,12 +225,13 @@ class Bench:
                f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
         lines.append(f"environment: {env}")
         lines.append("")
-        lines.append("| path | iperf3 1 stream Gbit/s | iperf3 8 streams Gbit/s | p50 us | p99 us | proxy CPU s/GB (1 stream) |")
-        lines.append("|---|---|---|---|---|---|")
+        lines.append("| path | iperf3 1 stream Gbit/s | iperf3 8 streams Gbit/s | p50 us | p99 us | proxy CPU s/GB (1 stream) | proxy CPU us/req (ping) |")
+        lines.append("|---|---|---|---|---|---|---|")
         for m in self.a.modes:
             lines.append(f"| {m} | {fmt(vals(m, 'iperf1', 'gbps').values())} | {fmt(vals(m, 'iperf8', 'gbps').values())} | "
                          f"{fmt(vals(m, 'ping', 'p50_us').values(), nd=1)} | {fmt(vals(m, 'ping', 'p99_us').values(), nd=1)} | "
-                         f"{fmt(vals(m, 'iperf1', 'proxy_cpu_s_per_GB').values(), nd=3)} |")
+                         f"{fmt(vals(m, 'iperf1', 'proxy_cpu_s_per_GB').values(), nd=3)} | "
+                         f"{fmt(vals(m, 'ping', 'proxy_cpu_us_per_req').values(), nd=1)} |")
         lines.append("")
 
         def ratio(test, a, b, key="gbps"):

@@ -54,21 +54,21 @@ void relay_and_report(ProxyContext& ctx, WorkerState& worker, tcp::socket client
   auto started = std::chrono::steady_clock::now();
   // Istio: received = request bytes (client -> upstream), sent = response bytes.
   RelayCounters live{&counters.received, &counters.sent};
-  start_splice_relay(
-      std::move(client), std::move(upstream), live,
-      [&ctx, &counters, started, peers = std::move(peers),
-       snapshot = std::move(snapshot)](const RelayResult& r) {
-        counters.closed.fetch_add(1, std::memory_order_relaxed);
-        std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - started;
-        ctx.access_log.write(make_access_record(peers, r.client_to_upstream, r.upstream_to_client,
-                                                took.count(), r.error));
-      });
+  start_splice_relay(std::move(client), std::move(upstream), live,
+                     [&ctx, &counters, started, peers = std::move(peers),
+                      snapshot = std::move(snapshot)](const RelayResult& r) {
+                       counters.closed.fetch_add(1, std::memory_order_relaxed);
+                       auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::steady_clock::now() - started);
+                       ctx.access_log.write(make_access_record(
+                           peers, r.client_to_upstream, r.upstream_to_client, took, r.error));
+                     });
 }
 
 void report_failure(ProxyContext& ctx, const ConnectionPeers& peers, const std::string& error) {
   spdlog::warn("{} connection {} -> {} failed: {}", peers.direction, peers.src_addr, peers.dst_addr,
                error);
-  ctx.access_log.write(make_access_record(peers, 0, 0, 0.0, error));
+  ctx.access_log.write(make_access_record(peers, 0, 0, {}, error));
 }
 
 }  // namespace zmesh::proxy

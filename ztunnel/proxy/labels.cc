@@ -1,5 +1,7 @@
 #include "proxy/labels.h"
 
+#include "telemetry/connection_record.h"
+
 namespace zmesh::proxy {
 
 telemetry::TcpLabels make_tcp_labels(const ConnectionPeers& p) {
@@ -32,26 +34,30 @@ telemetry::TcpLabels make_tcp_labels(const ConnectionPeers& p) {
 }
 
 nlohmann::json make_access_record(const ConnectionPeers& p, uint64_t bytes_sent,
-                                  uint64_t bytes_recv, double duration_ms,
+                                  uint64_t bytes_recv, std::chrono::microseconds duration,
                                   const std::string& error) {
-  nlohmann::json r = {
-      {"message", "connection complete"}, {"direction", p.direction},   {"reporter", p.reporter},
-      {"src.addr", p.src_addr},           {"dst.addr", p.dst_addr},     {"bytes_sent", bytes_sent},
-      {"bytes_recv", bytes_recv},         {"duration_ms", duration_ms},
-  };
+  telemetry::ConnectionRecord r;
+  r.direction = p.direction;
+  r.src_addr = p.src_addr;
+  r.dst_addr = p.dst_addr;
   if (p.source) {
-    r["src.workload"] = p.source->workload_name;
-    r["src.namespace"] = p.source->namespace_;
-    r["src.pod"] = p.source->uid;
+    r.src_workload = p.source->workload_name;
+    r.src_namespace = p.source->namespace_;
   }
   if (p.destination) {
-    r["dst.workload"] = p.destination->workload_name;
-    r["dst.namespace"] = p.destination->namespace_;
-    r["dst.pod"] = p.destination->uid;
+    r.dst_workload = p.destination->workload_name;
+    r.dst_namespace = p.destination->namespace_;
   }
-  if (p.service) r["dst.service"] = p.service->hostname;
-  if (!error.empty()) r["error"] = error;
-  return r;
+  if (p.service) r.dst_service = p.service->hostname;
+  r.bytes_sent = bytes_sent;
+  r.bytes_recv = bytes_recv;
+  r.duration = duration;
+  r.error = error;
+  auto j = telemetry::to_json(r);
+  j["reporter"] = p.reporter;  // which node's ztunnel wrote the line
+  if (p.source) j["src.pod"] = p.source->uid;
+  if (p.destination) j["dst.pod"] = p.destination->uid;
+  return j;
 }
 
 const state::ServiceInfo* service_for_port(const state::Snapshot& snapshot,

@@ -1,6 +1,7 @@
 // Istio metric labels and access-log fields for a proxied connection.
 #pragma once
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -24,7 +25,7 @@ telemetry::TcpLabels make_tcp_labels(const ConnectionPeers& peers);
 
 // ztunnel-style "connection complete" record.
 nlohmann::json make_access_record(const ConnectionPeers& peers, uint64_t bytes_sent,
-                                  uint64_t bytes_recv, double duration_ms,
+                                  uint64_t bytes_recv, std::chrono::microseconds duration,
                                   const std::string& error);
 
 // The Service a destination workload serves on `port` (first match), for inbound labels.
