@@ -108,13 +108,15 @@ def test_restart_twice_in_a_row(lab):
 
 
 def test_bad_flags_fail_clearly(lab):
-    node = lab.node(0)
     cp = run([lab.ztunnel, "--no-such-flag"], check=False)
-    assert cp.returncode != 0
+    assert cp.returncode != 0 and "no-such-flag" in (cp.stdout + cp.stderr), cp
+    cp = run([lab.ztunnel, "--node", "x"], check=False)  # required flags missing
+    assert cp.returncode != 0 and "config-dir" in (cp.stdout + cp.stderr), cp
     cp = run([lab.ztunnel, "--help"], check=False)
     assert cp.returncode == 0 and "--config-dir" in (cp.stdout + cp.stderr)
-    # a second daemon on the same run dir must not hijack the running one
-    try:
-        node.wait_ready(timeout=5)
-    except LabError as e:
-        raise AssertionError(f"running daemon disturbed: {e}") from None
+    # none of that disturbed the running daemons
+    for node in lab.nodes:
+        try:
+            node.wait_ready(timeout=5)
+        except LabError as e:
+            raise AssertionError(f"running daemon disturbed: {e}") from None
