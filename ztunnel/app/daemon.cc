@@ -44,10 +44,7 @@ int run_daemon(const Options& o) {
     return fail("--cgroup-root " + o.cgroup_root + " is not a directory");
 
   auto datapath = bpf::Datapath::open({o.bpf_pin_root, o.cgroup_root, ZMESH_MARK});
-  if (!datapath)
-    return fail("loading BPF datapath failed: " + datapath.error().message +
-                " (ztunnel needs root or CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN, and bpffs at "
-                "/sys/fs/bpf)");
+  if (!datapath) return fail("loading BPF datapath failed: " + datapath.error().message);
   spdlog::info("BPF datapath {} under {}", (*datapath)->reused() ? "reused from pins" : "loaded",
                o.bpf_pin_root);
 
