@@ -65,6 +65,19 @@ void relay_and_report(ProxyContext& ctx, WorkerState& worker, tcp::socket client
                      });
 }
 
+asio::awaitable<void> dial_and_relay(ProxyContext& ctx, WorkerState& worker, const PodNetns& pod,
+                                     const tcp::endpoint& to, tcp::socket client,
+                                     ConnectionPeers peers,
+                                     std::shared_ptr<const state::Snapshot> snapshot) {
+  auto upstream = co_await dial(ctx, pod, to);
+  if (!upstream) {
+    report_failure(ctx, peers, upstream.error().message);
+    co_return;
+  }
+  relay_and_report(ctx, worker, std::move(client), std::move(*upstream), std::move(peers),
+                   std::move(snapshot));
+}
+
 void report_failure(ProxyContext& ctx, const ConnectionPeers& peers, const std::string& error) {
   spdlog::warn("{} connection {} -> {} failed: {}", peers.direction, peers.src_addr, peers.dst_addr,
                error);

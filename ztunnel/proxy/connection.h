@@ -26,6 +26,14 @@ void relay_and_report(ProxyContext& ctx, WorkerState& worker, boost::asio::ip::t
                       boost::asio::ip::tcp::socket upstream, ConnectionPeers peers,
                       std::shared_ptr<const state::Snapshot> snapshot);
 
+// dial() then relay_and_report(); a failed dial is reported and closes the client.
+boost::asio::awaitable<void> dial_and_relay(ProxyContext& ctx, WorkerState& worker,
+                                            const PodNetns& pod,
+                                            const boost::asio::ip::tcp::endpoint& to,
+                                            boost::asio::ip::tcp::socket client,
+                                            ConnectionPeers peers,
+                                            std::shared_ptr<const state::Snapshot> snapshot);
+
 // Access log for a connection that never got an upstream.
 void report_failure(ProxyContext& ctx, const ConnectionPeers& peers, const std::string& error);
 

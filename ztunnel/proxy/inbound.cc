@@ -38,13 +38,8 @@ asio::awaitable<void> handle_inbound(ProxyContext& ctx, WorkerState& worker,
     report_failure(ctx, peers, "refused self call to " + peers.dst_addr);
     co_return;
   }
-  auto upstream = co_await dial(ctx, *pod, local);
-  if (!upstream) {
-    report_failure(ctx, peers, upstream.error().message);
-    co_return;
-  }
-  relay_and_report(ctx, worker, std::move(client), std::move(*upstream), std::move(peers),
-                   std::move(snapshot));
+  co_await dial_and_relay(ctx, worker, *pod, local, std::move(client), std::move(peers),
+                          std::move(snapshot));
 }
 
 }  // namespace zmesh::proxy

@@ -39,13 +39,8 @@ asio::awaitable<void> handle_outbound(ProxyContext& ctx, WorkerState& worker,
   peers.service = target->service.get();
   peers.dst_addr = to_string(target->endpoint);
 
-  auto upstream = co_await dial(ctx, *pod, target->endpoint);
-  if (!upstream) {
-    report_failure(ctx, peers, upstream.error().message);
-    co_return;
-  }
-  relay_and_report(ctx, worker, std::move(client), std::move(*upstream), std::move(peers),
-                   std::move(snapshot));
+  co_await dial_and_relay(ctx, worker, *pod, target->endpoint, std::move(client), std::move(peers),
+                          std::move(snapshot));
 }
 
 }  // namespace zmesh::proxy
