@@ -1,5 +1,6 @@
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <cstdio>
 #include <variant>
 
@@ -7,6 +8,9 @@
 #include "app/options.h"
 
 int main(int argc, char** argv) {
+  // splice(2) into a socket whose peer is gone raises SIGPIPE (it has no MSG_NOSIGNAL);
+  // the relay handles EPIPE as a value instead.
+  std::signal(SIGPIPE, SIG_IGN);
   auto parsed = zmesh::app::parse_options(argc, argv);
   if (auto* help = std::get_if<zmesh::app::ShowHelp>(&parsed)) {
     std::fputs(help->text.c_str(), stdout);
