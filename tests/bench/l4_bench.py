@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "lab"))
 from zlab import Lab, metric_sum, wait_for  # noqa: E402
 from zlab.host import cgroup_procs, run  # noqa: E402
 
-CPU_SRV, CPU_GEN = "0", "1"
+CPU_SRV, CPU_GEN = "0", "1"   # --no-pin clears both (taskset then spans every CPU)
 HZ = os.sysconf("SC_CLK_TCK")
 IPERF_PORT, PING_PORT = 5201, 7000
 HAP = {"iperf": (15101, 15102), "ping": (15111, 15112)}
@@ -165,11 +165,18 @@ class Bench:
                 rec["proxy_cpu_s_per_GB"] = round(rec["proxy_cpu_s"] / (rec["gbps"] * self.a.dur / 8), 3)
         if cp.returncode != 0 or (test != "ping" and not rec.get("gbps")):
             rec["error"] = (cp.stderr or cp.stdout or "")[-400:]
+        for n in self.lab.nodes if mode == "mesh" else []:
+            note = n.exit_note()
+            if note:  # a crashed daemon is a finding: record it, restart, go on
+                rec["error"] = (rec.get("error", "") + " " + note).strip()
+                print(f"  !! {note}; restarting it", flush=True)
+                n.daemon = None
+                n.start_daemon()
         self.raw.append(rec)
         show = (f"{rec.get('gbps')} Gbit/s" if test != "ping" else
                 f"p50 {rec.get('p50_us')} us  p99 {rec.get('p99_us')} us  n={rec.get('count')}")
         print(f"  rep {rep} {mode:8} {test:7} {show:34} proxyCPU {rec['proxy_cpu_s']}s  busy {rec['busy']}"
-              + ("  ERROR " + rec["error"].strip().splitlines()[-1] if rec.get("error") else ""), flush=True)
+              + ("  ERROR " + (rec["error"].strip().splitlines() or ["?"])[-1] if rec.get("error") else ""), flush=True)
         return rec
 
     def check_mesh_path(self):
@@ -222,6 +229,7 @@ class Bench:
         lines = []
         env = (f"kernel {os.uname().release}; {os.cpu_count()} CPUs; reps={self.a.reps} dur={self.a.dur}s; "
                f"ztunnel --workers {self.a.workers}; servers/proxies on CPU {CPU_SRV}, clients on CPU {CPU_GEN}; "
+               f"command: tests/bench/l4_bench.py {' '.join(sys.argv[1:])}; "
                f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
         lines.append(f"environment: {env}")
         lines.append("")
@@ -273,9 +281,13 @@ def main() -> int:
     p.add_argument("--workers", type=int, default=1, help="ztunnel --workers")
     p.add_argument("--build-dir", default=os.environ.get("ZMESH_BUILD_DIR", os.path.join(repo, "build")))
     p.add_argument("--out", default=f"/tmp/zmesh-bench/{time.strftime('%Y%m%d-%H%M%S')}")
+    p.add_argument("--no-pin", action="store_true", help="let the scheduler place everything (not the method)")
     p.add_argument("--modes", default="direct,mesh,haproxy", help="subset, e.g. direct,haproxy")
     a = p.parse_args()
     a.modes = [m for m in a.modes.split(",") if m]
+    if a.no_pin:
+        global CPU_SRV, CPU_GEN
+        CPU_SRV = CPU_GEN = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
     if os.geteuid() != 0:
         print("run as root", file=sys.stderr)
         return 1

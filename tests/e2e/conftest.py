@@ -35,6 +35,7 @@ def pytest_runtest_makereport(item, call):
     """On failure, append the tails of every daemon log of the labs the test used."""
     outcome = yield
     rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
     if rep.when == "call" and rep.failed:
         labs = [v for v in item.funcargs.values() if isinstance(v, Lab)]
         for lab in labs:
@@ -52,6 +53,26 @@ def lab():
     """A 2-node x 2-pod lab with both daemons running and the mesh pods enrolled."""
     with make_lab("e2e") as lab:
         yield lab
+
+
+@pytest.fixture(autouse=True)
+def daemons_survive(request):
+    """After every test that used the shared lab, both daemons must still be running: a crash
+    (e.g. SIGPIPE from a peer that went away) fails the test that caused it."""
+    yield
+    if "lab" not in request.fixturenames:
+        return
+    lab = request.getfixturevalue("lab")
+    dead = [n.exit_note() or f"{n.name}: ztunnel not running" for n in lab.nodes if not n.alive()]
+    if dead:
+        tails = "\n".join(n.log_tail(30) for n in lab.nodes)
+        for n in lab.nodes:  # keep the rest of the module meaningful
+            if not n.alive():
+                n.start_daemon()
+        call = getattr(request.node, "rep_call", None)
+        if call is not None and call.failed:
+            return  # the test already failed (its report carries the daemon logs)
+        pytest.fail("ztunnel died during the test: " + "; ".join(dead) + "\n" + tails)
 
 
 # ---------------------------------------------------------------- metric helpers

@@ -177,3 +177,71 @@ def test_status_and_config_dump(lab):
     names = {m for m, _, _ in lab.node(0).metrics()}
     assert any(m.startswith("zmesh_bpf_") for m in names), sorted(names)[:30]
     assert metric_sum(lab.node(0).metrics(), OPENED) >= 0
+
+
+def test_peers_that_vanish_mid_transfer_do_not_hurt_the_daemons(lab):
+    """Clients and servers killed in the middle of a transfer (RST / EPIPE on the proxy's sockets)
+    must only end their own connections: both daemons keep running and keep proxying."""
+    import signal
+    import subprocess
+    import sys as _sys
+
+    from zlab.lab import PODTOOL
+    src, dst = lab.pod("pod-0-1"), lab.pod("pod-1-1")
+    # 1) the client dies while both directions are streaming
+    for i in range(3):
+        p = src.spawn([_sys.executable, PODTOOL, "xfer", dst.ip, str(APP_PORT), str(1 << 30), "--id", f"abort-{i}"],
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.4)
+        p.send_signal(signal.SIGKILL)
+        p.wait(5)
+    # 2) the server dies while the client is streaming to it
+    port = 9099
+    for i in range(3):
+        srv = dst.spawn([_sys.executable, PODTOOL, "serve", "--port", str(port), "--name", "victim"],
+                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        srv.stdout.readline()  # listening
+        cli = src.spawn([_sys.executable, PODTOOL, "xfer", dst.ip, str(port), str(1 << 30), "--id", f"victim-{i}"],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.4)
+        srv.send_signal(signal.SIGKILL)
+        srv.wait(5)
+        try:
+            cli.wait(15)
+        except subprocess.TimeoutExpired:
+            cli.kill()
+            cli.wait(5)
+            raise AssertionError("client hung after its server died: the proxy did not pass the reset on")
+    time.sleep(0.5)
+    for node in lab.nodes:
+        assert node.alive(), node.exit_note() or f"{node.name} ztunnel gone"
+    n = 1 << 20
+    res = src.xfer(dst.ip, APP_PORT, n, xid="after-aborts")
+    assert_same_bytes(res, server_record(dst, "after-aborts"), n)
+
+
+def test_unenroll_and_enroll_again(lab):
+    """`zmeshctl unenroll` takes a pod out of the mesh (its connections go direct again: the app's
+    socket keeps its own address), `enroll` puts it back (redirected to 127.0.0.1:15001)."""
+    pod, node, target = lab.pod("pod-0-1"), lab.node(0), lab.pod("plain-1-0")
+
+    def local_of(tag: str) -> str:
+        n = 64 * 1024 + len(tag)
+        res = pod.xfer(target.ip, APP_PORT, n, xid=tag)
+        assert_same_bytes(res, server_record(target, tag), n)
+        return res["local"]
+
+    assert local_of("enrolled-1").startswith("127.0.0.1:"), "enrolled pod's connection was not redirected"
+    node.unenroll(pod)
+    try:
+        assert "pod-0-1" not in json.dumps(node.config_dump()["enrolled"])
+        before = Snapshot(lab)
+        local = local_of("unenrolled")
+        assert local.startswith(pod.ip + ":"), f"unenrolled pod still redirected: local {local}"
+        assert server_record(target, "unenrolled")["peer"] == local
+        time.sleep(0.5)
+        assert Snapshot(lab).sum("node0", OPENED, reporter="source", source_workload="pod-0-1") == \
+            before.sum("node0", OPENED, reporter="source", source_workload="pod-0-1")
+    finally:
+        node.enroll(pod)
+    assert local_of("enrolled-2").startswith("127.0.0.1:"), "re-enrolled pod's connection was not redirected"

@@ -37,7 +37,7 @@ import time
 
 from . import kube
 from .host import (BPFFS, ID_PREFIX, LAB_LOG_ROOT, LAB_STATE_ROOT, LabError, cgroup2_root,
-                   cgroup_remove_tree, http_get, ip, kill_popen, log, require_root, run, wait_for)
+                   cgroup_procs, cgroup_remove_tree, http_get, ip, kill_popen, log, require_root, run, wait_for)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PODTOOL = os.path.join(HERE, "podtool.py")
@@ -221,6 +221,7 @@ class Node:
         if p is None or p.poll() is not None:
             return p.returncode if p else None
         p.send_signal(sig)
+        p._zlab_stopped = True
         try:
             return p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -234,6 +235,27 @@ class Node:
     def restart_daemon(self, sig: int = signal.SIGKILL) -> None:
         self.stop_daemon(sig)
         self.start_daemon()
+
+    def exit_note(self) -> str | None:
+        """If the daemon died on its own (not stopped by the lab), say how; the first call also
+        writes it into the daemon's log. None while it runs or after an intentional stop."""
+        p = self.daemon
+        if p is None or p.poll() is None or getattr(p, "_zlab_stopped", False):
+            return None
+        rc = p.returncode
+        how = f"signal {-rc} ({signal.Signals(-rc).name})" if rc < 0 else f"exit code {rc}"
+        note = f"{self.name}: ztunnel (pid {p.pid}) had exited with {how}"
+        if not getattr(p, "_zlab_logged", False):
+            p._zlab_logged = True
+            try:
+                with open(self.log_path, "a") as f:
+                    f.write(f"===== zlab: {note} =====\n")
+            except OSError:
+                pass
+        return note
+
+    def alive(self) -> bool:
+        return self.daemon is not None and self.daemon.poll() is None
 
     def log_text(self) -> str:
         try:
@@ -506,10 +528,20 @@ class Lab:
     def down(self) -> list[str]:
         """Tear everything down; never raises. Returns a list of what could not be removed."""
         problems: list[str] = []
+        for n in self.nodes:
+            note = n.exit_note()
+            if note:
+                problems.append(note)
         for n in self.nodes:           # graceful first, so the daemon can log its exit
             try:
                 if n.daemon is not None and n.daemon.poll() is None:
                     n.stop_daemon(signal.SIGTERM, timeout=5)
+                else:  # a lab re-loaded by scripts/lab: its daemons are not our children
+                    pids = cgroup_procs(n.daemon_cgroup)
+                    for pid in pids:
+                        os.kill(pid, signal.SIGTERM)
+                    if pids:
+                        wait_for(lambda: not cgroup_procs(n.daemon_cgroup), 5, 0.1, f"{n.name} ztunnel to exit")
             except Exception as e:  # noqa: BLE001
                 problems.append(f"{n.name} daemon: {e}")
         problems += cgroup_remove_tree(self.cgroup)

@@ -141,7 +141,6 @@ def who(args) -> int:
     line = _readline(s, 4096)
     s.close()
     d = json.loads(line)
-    d["client_local"] = None
     print(json.dumps(d), flush=True)
     return 0
 
