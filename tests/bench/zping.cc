@@ -137,8 +137,10 @@ void client_conn(const Options& o, Result& r, Clock::time_point start) {
   std::vector<char> msg(o.size, 'z'), back(o.size);
   const double per_conn_rate = o.rate / o.conns;
   const auto interval = std::chrono::duration<double>(1.0 / per_conn_rate);
-  const auto warm_end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.warmup));
-  const auto end = warm_end + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
+  const auto warm_end =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.warmup));
+  const auto end = warm_end + std::chrono::duration_cast<Clock::duration>(
+                                  std::chrono::duration<double>(o.seconds));
   auto next = start;
   r.us.reserve(static_cast<size_t>(per_conn_rate * o.seconds) + 16);
   for (;;) {
@@ -163,7 +165,7 @@ void client_conn(const Options& o, Result& r, Clock::time_point start) {
 
 double pct(const std::vector<double>& v, double p) {
   if (v.empty()) return 0;
-  size_t i = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size()))) ;
+  size_t i = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
   i = std::clamp<size_t>(i, 1, v.size());
   return v[i - 1];
 }
@@ -172,7 +174,9 @@ int client(const Options& o) {
   std::vector<Result> results(static_cast<size_t>(o.conns));
   std::vector<std::thread> threads;
   auto start = Clock::now();
-  for (int i = 0; i < o.conns; ++i) threads.emplace_back(client_conn, std::cref(o), std::ref(results[static_cast<size_t>(i)]), start);
+  for (int i = 0; i < o.conns; ++i)
+    threads.emplace_back(client_conn, std::cref(o), std::ref(results[static_cast<size_t>(i)]),
+                         start);
   for (auto& t : threads) t.join();
   std::vector<double> all;
   long errors = 0;
@@ -184,17 +188,21 @@ int client(const Options& o) {
   double sum = 0;
   for (double x : all) sum += x;
   std::printf(
-      "{\"count\": %zu, \"errors\": %ld, \"size\": %zu, \"rate\": %.0f, \"conns\": %d, \"min_us\": %.1f, "
-      "\"p50_us\": %.1f, \"p90_us\": %.1f, \"p99_us\": %.1f, \"p999_us\": %.1f, \"max_us\": %.1f, \"mean_us\": %.1f}\n",
-      all.size(), errors, o.size, o.rate, o.conns, all.empty() ? 0 : all.front(), pct(all, 50), pct(all, 90),
-      pct(all, 99), pct(all, 99.9), all.empty() ? 0 : all.back(), all.empty() ? 0 : sum / static_cast<double>(all.size()));
+      "{\"count\": %zu, \"errors\": %ld, \"size\": %zu, \"rate\": %.0f, \"conns\": %d, \"min_us\": "
+      "%.1f, "
+      "\"p50_us\": %.1f, \"p90_us\": %.1f, \"p99_us\": %.1f, \"p999_us\": %.1f, \"max_us\": %.1f, "
+      "\"mean_us\": %.1f}\n",
+      all.size(), errors, o.size, o.rate, o.conns, all.empty() ? 0 : all.front(), pct(all, 50),
+      pct(all, 90), pct(all, 99), pct(all, 99.9), all.empty() ? 0 : all.back(),
+      all.empty() ? 0 : sum / static_cast<double>(all.size()));
   return all.empty() ? 1 : 0;
 }
 
 void usage() {
   std::fprintf(stderr,
                "usage: zping server [--port P] [--bind A]\n"
-               "       zping client --host H [--port P] [--size B] [--rate R] [--seconds S] [--warmup S] [--conns N]\n");
+               "       zping client --host H [--port P] [--size B] [--rate R] [--seconds S] "
+               "[--warmup S] [--conns N]\n");
   std::exit(2);
 }
 
@@ -208,15 +216,24 @@ int main(int argc, char** argv) {
     std::string k = argv[i];
     if (i + 1 >= argc) usage();
     std::string v = argv[++i];
-    if (k == "--host") o.host = v;
-    else if (k == "--bind") o.bind = v;
-    else if (k == "--port") o.port = std::stoi(v);
-    else if (k == "--size") o.size = static_cast<size_t>(std::stoul(v));
-    else if (k == "--rate") o.rate = std::stod(v);
-    else if (k == "--seconds") o.seconds = std::stod(v);
-    else if (k == "--warmup") o.warmup = std::stod(v);
-    else if (k == "--conns") o.conns = std::max(1, std::stoi(v));
-    else usage();
+    if (k == "--host")
+      o.host = v;
+    else if (k == "--bind")
+      o.bind = v;
+    else if (k == "--port")
+      o.port = std::stoi(v);
+    else if (k == "--size")
+      o.size = static_cast<size_t>(std::stoul(v));
+    else if (k == "--rate")
+      o.rate = std::stod(v);
+    else if (k == "--seconds")
+      o.seconds = std::stod(v);
+    else if (k == "--warmup")
+      o.warmup = std::stod(v);
+    else if (k == "--conns")
+      o.conns = std::max(1, std::stoi(v));
+    else
+      usage();
   }
   if (o.size == 0 || o.rate <= 0) usage();
   if (o.mode == "server") return serve(o);

@@ -25,8 +25,8 @@ namespace zmesh::testing {
 class BpfTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    // Root is the normal case (CI, scripts/test); only an unprivileged developer run skips.
-    if (::geteuid() != 0) GTEST_SKIP() << "BPF tests load programs into the kernel: run as root";
+    // Never skip: a BPF test that silently does not run proves nothing.
+    ASSERT_EQ(::geteuid(), 0u) << "BPF tests load programs into the kernel: run them as root";
     ensure_bpffs();
     id_ = unique_suffix();
     cgroup_ = std::make_unique<TestCgroup>("zmesh-test-" + id_);

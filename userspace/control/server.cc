@@ -17,6 +17,7 @@
 #include <set>
 #include <utility>  // before Boost 1.74's awaitable.hpp, which misses it
 
+#include "common/accept_loop.h"
 #include "control/control.h"
 #include "control/ops.h"
 #include "control/socket_io.h"
@@ -121,20 +122,10 @@ asio::awaitable<void> serve(std::shared_ptr<Impl> self, local::socket accepted) 
 
 template <typename Impl>
 asio::awaitable<void> accept_loop(std::shared_ptr<Impl> self) {
-  for (;;) {
-    error_code ec;
-    local::socket socket(self->io);
-    co_await self->acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
-    if (self->stopped || ec == asio::error::operation_aborted) co_return;
-    if (ec) {
-      // E.g. EMFILE: back off instead of spinning on the same error.
-      asio::steady_timer backoff(self->io, std::chrono::milliseconds(100));
-      co_await backoff.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      if (self->stopped) co_return;
-      continue;
-    }
-    asio::co_spawn(self->io, serve(self, std::move(socket)), asio::detached);
-  }
+  auto on_accept = [self](local::socket socket) {
+    if (!self->stopped) asio::co_spawn(self->io, serve(self, std::move(socket)), asio::detached);
+  };
+  co_await zmesh::accept_loop(self->acceptor, on_accept);
 }
 
 }  // namespace

@@ -12,6 +12,8 @@
 #include <set>
 #include <utility>
 
+#include "common/accept_loop.h"
+
 namespace zmesh::admin {
 namespace {
 
@@ -185,20 +187,10 @@ asio::awaitable<void> serve(std::shared_ptr<Impl> self, tcp::socket socket) {
 
 template <typename Impl>
 asio::awaitable<void> accept_loop(std::shared_ptr<Impl> self) {
-  for (;;) {
-    beast::error_code ec;
-    tcp::socket socket(self->io);
-    co_await self->acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
-    if (self->stopped || ec == asio::error::operation_aborted) co_return;
-    if (ec) {
-      // E.g. EMFILE: back off instead of spinning on the same error.
-      asio::steady_timer backoff(self->io, std::chrono::milliseconds(100));
-      co_await backoff.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      if (self->stopped) co_return;
-      continue;
-    }
-    asio::co_spawn(self->io, serve(self, std::move(socket)), asio::detached);
-  }
+  auto on_accept = [self](tcp::socket socket) {
+    if (!self->stopped) asio::co_spawn(self->io, serve(self, std::move(socket)), asio::detached);
+  };
+  co_await zmesh::accept_loop(self->acceptor, on_accept);
 }
 
 }  // namespace

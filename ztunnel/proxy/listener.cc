@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "bpf/zmesh.h"
+#include "common/accept_loop.h"
 #include "proxy/inbound.h"
 #include "proxy/outbound.h"
 
@@ -23,19 +24,11 @@ struct PodListeners::Acceptor {
 
 namespace {
 
-asio::awaitable<void> accept_loop(ProxyContext& ctx, WorkerState& worker,
-                                  std::shared_ptr<const PodNetns> pod, ListenerKind kind,
-                                  std::shared_ptr<PodListeners::Acceptor> self) {
+asio::awaitable<void> serve_listener(ProxyContext& ctx, WorkerState& worker,
+                                     std::shared_ptr<const PodNetns> pod, ListenerKind kind,
+                                     std::shared_ptr<PodListeners::Acceptor> self) {
   auto executor = self->acceptor.get_executor();
-  for (;;) {
-    boost::system::error_code ec;
-    tcp::socket sock =
-        co_await self->acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) co_return;
-    if (ec) {
-      spdlog::warn("accept on pod {}: {}", pod->uid, ec.message());
-      continue;
-    }
+  auto on_accept = [&](tcp::socket sock) {
     auto handler = kind == ListenerKind::kOutbound
                        ? handle_outbound(ctx, worker, pod, std::move(sock))
                        : handle_inbound(ctx, worker, pod, std::move(sock));
@@ -47,7 +40,8 @@ asio::awaitable<void> accept_loop(ProxyContext& ctx, WorkerState& worker,
         spdlog::error("connection handler for pod {}: {}", uid, ex.what());
       }
     });
-  }
+  };
+  co_await accept_loop(self->acceptor, on_accept);
 }
 
 }  // namespace
@@ -84,7 +78,7 @@ Result<std::unique_ptr<PodListeners>> PodListeners::open(ProxyContext& ctx, Work
       if (spec.kind == ListenerKind::kInboundPlain && listeners->inbound_fd_ < 0)
         listeners->inbound_fd_ = raw;
       listeners->acceptors_.push_back(acceptor);
-      asio::co_spawn(pool.context(w), accept_loop(ctx, workers[w], pod, spec.kind, acceptor),
+      asio::co_spawn(pool.context(w), serve_listener(ctx, workers[w], pod, spec.kind, acceptor),
                      asio::detached);
     }
   }
