@@ -110,5 +110,50 @@ TEST_F(SpliceRelayTest, ResetByUpstreamEndsBothSidesWithAnError) {
   EXPECT_EQ(result.client_to_upstream, 5u);
 }
 
+TEST_F(SpliceRelayTest, SlowReaderBackPressuresTheWriter) {
+  auto [app, relay_client] = connected_pair(test_io);
+  auto [relay_upstream, server] = connected_pair(test_io);
+  tcp::socket rc(relay_io), ru(relay_io);
+  rc.assign(tcp::v4(), relay_client.release());
+  ru.assign(tcp::v4(), relay_upstream.release());
+  std::atomic<uint64_t> up{0};
+  start_splice_relay(std::move(rc), std::move(ru), {&up, nullptr}, [](const RelayResult&) {});
+  std::thread runner([&] { relay_io.run(); });
+
+  // The server reads nothing: once its receive buffer, the relay's pipe and the socket
+  // buffers are full, the app's writes must stop succeeding instead of the relay buffering.
+  app.non_blocking(true);
+  const std::string chunk(1 << 16, 'x');
+  uint64_t written = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  int stalls = 0;
+  while (std::chrono::steady_clock::now() < deadline && stalls < 20) {
+    boost::system::error_code ec;
+    size_t n = app.write_some(asio::buffer(chunk), ec);
+    if (ec == asio::error::would_block) {
+      ++stalls;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      continue;
+    }
+    ASSERT_FALSE(ec) << ec.message();
+    stalls = 0;
+    written += n;
+  }
+  EXPECT_EQ(stalls, 20) << "writer never blocked after " << written << " bytes";
+  EXPECT_LT(written, 64ull << 20) << "relay buffered without bound";
+
+  // Draining the server releases everything that was accepted, intact in count.
+  app.shutdown(tcp::socket::shutdown_send);
+  std::vector<char> sink(1 << 20);
+  uint64_t read = 0;
+  boost::system::error_code ec;
+  while (!ec) read += server.read_some(asio::buffer(sink), ec);
+  EXPECT_EQ(read, written);
+  server.close();
+  app.close();
+  runner.join();
+  EXPECT_EQ(up.load(), written);
+}
+
 }  // namespace
 }  // namespace zmesh::proxy
