@@ -102,7 +102,7 @@ def main() -> int:
                 for name, labels, v in n.metrics():
                     if name.startswith(("istio_tcp_", "zmesh_bpf_")) and v:
                         short = ",".join(f'{k}="{labels[k]}"' for k in keep if k in labels)
-                        print(f"    {name}{{{short}}} {v:g}")
+                        print(f"    {name}{{{short}}} {int(v) if float(v).is_integer() else v}")
         title("metrics: reporter=\"source\" on the client's node, reporter=\"destination\" on the server's")
         step("metrics", metrics)
 
