@@ -19,7 +19,9 @@ asio::awaitable<void> handle_outbound(ProxyContext& ctx, WorkerState& worker,
   peers.reporter = "source";
   peers.direction = "outbound";
   peers.source = snapshot->workload_by_uid(pod->uid).get();
-  peers.src_addr = to_string(peer);
+  // The app's socket is bound to loopback (its destination was rewritten to 127.0.0.1); report
+  // it under the pod's address, as the peer sees the connection.
+  peers.src_addr = to_string(tcp::endpoint(pod->ip, peer.port()));
 
   auto orig = ctx.datapath.lookup_orig_dst(pod->cookie, peer, local);
   if (!orig) {
