@@ -142,3 +142,32 @@ def test_restore_good_config(lab):
     for n in lab.nodes:
         assert n.daemon is not None and n.daemon.poll() is None, f"{n.name} ztunnel died"
     check_serving(lab)
+
+
+def test_namespace_leaving_ambient_unenrolls_its_pods(lab):
+    """Dropping istio.io/dataplane-mode=ambient from namespace `mesh` in config unenrolls its pods
+    on every node (their connections go direct, no longer through ztunnel); putting the label
+    back and enrolling again restores the mesh."""
+    objs = lab.kube_objects()
+    for o in objs:
+        if o["kind"] == "Namespace" and o["metadata"]["name"] == "mesh":
+            o["metadata"]["labels"].pop("istio.io/dataplane-mode")
+    for n in lab.nodes:
+        n.write_config("cluster.yaml", kube.dump_all(objs))
+    for n in lab.nodes:
+        wait_for(lambda: n.config_dump()["enrolled"] == [], 15, 0.2, f"{n.name} to unenroll mesh pods")
+
+    src, dst = lab.pod("pod-0-0"), lab.pod("pod-1-1")
+    opened = "istio_tcp_connections_opened_total"
+    before = kube.metric_sum(lab.node(0).metrics(), opened)
+    assert src.who(dst.ip, APP_PORT)["pod"] == "mesh/pod-1-1"
+    assert kube.metric_sum(lab.node(0).metrics(), opened) == before, "traffic still went through ztunnel"
+
+    lab.write_config()
+    for n in lab.nodes:
+        wait_for(lambda: all(w["ambient"] for w in n.config_dump()["workloads"]
+                             if w["namespace"] == "mesh"), 15, 0.2, f"{n.name}: mesh ambient again")
+    lab.enroll_all()
+    assert src.who(dst.ip, APP_PORT)["pod"] == "mesh/pod-1-1"
+    wait_for(lambda: kube.metric_sum(lab.node(0).metrics(), opened) > before, 10, 0.2,
+             "traffic through ztunnel again")
