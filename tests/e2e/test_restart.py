@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 
 from conftest import MiB, Snapshot, assert_same_bytes, find_access, server_record, wait_metric_delta
 from zlab import APP_PORT, LabError
@@ -120,3 +121,15 @@ def test_bad_flags_fail_clearly(lab):
             node.wait_ready(timeout=5)
         except LabError as e:
             raise AssertionError(f"running daemon disturbed: {e}") from None
+
+
+def test_second_daemon_for_a_node_is_refused(lab):
+    """A second ztunnel with the same node's flags fails fast (its ports are taken) and the
+    running one keeps serving: it must never join the pods' listener groups."""
+    node = lab.node(0)
+    cp = subprocess.run(node.daemon_argv(), capture_output=True, text=True, timeout=30,
+                        stdin=subprocess.DEVNULL)
+    assert cp.returncode == 1, cp.stdout + cp.stderr
+    assert "15000" in cp.stdout + cp.stderr or "in use" in (cp.stdout + cp.stderr).lower()
+    assert node.daemon.poll() is None
+    cross_node_check(lab, "after-second-daemon")

@@ -64,13 +64,15 @@ int run_daemon(const Options& o) {
     registry.on_snapshot(*snapshot);
   });
   if (auto r = source.start(); !r) return fail("config: " + r.error().message);
-  registry.restore();
 
   DaemonView view{
       o, store, registry, source, **datapath, metrics, std::chrono::steady_clock::now()};
   std::atomic<bool> ready{false};
   auto servers = start_endpoints(control, view, ready);
   if (!servers) return fail(servers.error().message);
+  // Only after our ports and control socket are ours: a second daemon for the same node must
+  // fail above rather than join the pods' SO_REUSEPORT listener groups here.
+  registry.restore();
 
   asio::signal_set signals(control, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int sig) {
