@@ -109,21 +109,12 @@ def wait_metric_delta(lab: Lab, before: Snapshot, node: str, name: str, at_least
 
 def find_access(node, pred, timeout: float = 10.0) -> dict:
     """Wait for an access-log entry on node matching pred; return it."""
-    box = {}
-
-    def found():
-        for e in node.access_log_entries():
-            if pred(e):
-                box["e"] = e
-                return True
-        return False
-
     try:
-        wait_for(found, timeout, 0.2, f"access log entry on {node.name}")
+        return wait_for(lambda: next((e for e in node.access_log_entries() if pred(e)), None),
+                        timeout, 0.2, f"access log entry on {node.name}")
     except LabError:
         tail = node.access_log_entries()[-10:]
         raise AssertionError(f"no matching access-log entry on {node.name}; last entries: {tail}") from None
-    return box["e"]
 
 
 def entry_bytes(e: dict) -> set:

@@ -38,21 +38,17 @@ spec: {clusterIP: 10.96.77.7, ports: [{port: 80, targetPort: 8080}
 
 def wait_log(node, offset: int, *needles: str, timeout: float = 15.0) -> str:
     """Wait for an error-ish daemon log line (after offset) that contains every needle; return it."""
-    box = {}
-
     def found():
         for line in node.log_text()[offset:].splitlines():
             low = line.lower()
             if all(n in line for n in needles) and any(w in low for w in ("error", "invalid", "fail", "reject", "warn")):
-                box["l"] = line
-                return True
-        return False
+                return line
+        return None
 
     try:
-        wait_for(found, timeout, 0.2, f"{node.name} log line naming {needles}")
+        return wait_for(found, timeout, 0.2, f"{node.name} log line naming {needles}")
     except LabError:
         raise AssertionError(f"{node.name}: no log line names all of {needles}\n{node.log_text()[offset:][-3000:]}") from None
-    return box["l"]
 
 
 def dump_text(node) -> str:

@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 #include <random>
 #include <thread>
+#include <tuple>
 
 namespace zmesh::proxy {
 namespace {
@@ -35,14 +36,20 @@ class SpliceRelayTest : public ::testing::Test {
  protected:
   asio::io_context relay_io;  // runs the relay on its own thread
   asio::io_context test_io;   // the test's blocking endpoints
+
+  // app <-> [rc relay ru] <-> server, the relay's two sockets on relay_io.
+  std::tuple<tcp::socket, tcp::socket, tcp::socket, tcp::socket> relay_topology() {
+    auto [app, relay_client] = connected_pair(test_io);
+    auto [relay_upstream, server] = connected_pair(test_io);
+    tcp::socket rc(relay_io), ru(relay_io);
+    rc.assign(tcp::v4(), relay_client.release());
+    ru.assign(tcp::v4(), relay_upstream.release());
+    return {std::move(app), std::move(rc), std::move(ru), std::move(server)};
+  }
 };
 
 TEST_F(SpliceRelayTest, CopiesBothDirectionsAndForwardsHalfClose) {
-  auto [app, relay_client] = connected_pair(test_io);
-  auto [relay_upstream, server] = connected_pair(test_io);
-  tcp::socket rc(relay_io), ru(relay_io);
-  rc.assign(tcp::v4(), relay_client.release());
-  ru.assign(tcp::v4(), relay_upstream.release());
+  auto [app, rc, ru, server] = relay_topology();
 
   std::atomic<uint64_t> up{0}, down{0};
   RelayResult result;
@@ -83,11 +90,7 @@ TEST_F(SpliceRelayTest, CopiesBothDirectionsAndForwardsHalfClose) {
 }
 
 TEST_F(SpliceRelayTest, ResetByUpstreamEndsBothSidesWithAnError) {
-  auto [app, relay_client] = connected_pair(test_io);
-  auto [relay_upstream, server] = connected_pair(test_io);
-  tcp::socket rc(relay_io), ru(relay_io);
-  rc.assign(tcp::v4(), relay_client.release());
-  ru.assign(tcp::v4(), relay_upstream.release());
+  auto [app, rc, ru, server] = relay_topology();
   RelayResult result;
   start_splice_relay(std::move(rc), std::move(ru), {}, [&](const RelayResult& r) { result = r; });
   std::thread runner([&] { relay_io.run(); });
@@ -111,11 +114,7 @@ TEST_F(SpliceRelayTest, ResetByUpstreamEndsBothSidesWithAnError) {
 }
 
 TEST_F(SpliceRelayTest, SlowReaderBackPressuresTheWriter) {
-  auto [app, relay_client] = connected_pair(test_io);
-  auto [relay_upstream, server] = connected_pair(test_io);
-  tcp::socket rc(relay_io), ru(relay_io);
-  rc.assign(tcp::v4(), relay_client.release());
-  ru.assign(tcp::v4(), relay_upstream.release());
+  auto [app, rc, ru, server] = relay_topology();
   std::atomic<uint64_t> up{0};
   start_splice_relay(std::move(rc), std::move(ru), {&up, nullptr}, [](const RelayResult&) {});
   std::thread runner([&] { relay_io.run(); });
