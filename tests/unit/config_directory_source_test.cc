@@ -178,6 +178,24 @@ TEST_F(DirectorySourceTest, EditorTempFilesDoNotReload) {
   EXPECT_EQ(count_, 1);
 }
 
+TEST(DirectorySource, RootNamespaceReachesTheSnapshot) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  std::ofstream(fs::path(dir.path()) / "pa.yaml")
+      << "apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\n"
+         "metadata: {name: default, namespace: mesh-root}\nspec: {mtls: {mode: STRICT}}\n";
+  boost::asio::io_context io;
+  std::shared_ptr<const state::Snapshot> latest;
+  DirectorySource source(io, dir.path(), "mesh-root",
+                         [&](auto snapshot) { latest = std::move(snapshot); });
+  ASSERT_TRUE(source.start().ok());
+  ASSERT_NE(latest, nullptr);
+  EXPECT_EQ(latest->root_namespace(), "mesh-root");
+  state::Workload w;
+  w.namespace_ = "shop";
+  EXPECT_EQ(latest->mtls_mode(w, 80), state::MtlsMode::kStrict);
+}
+
 TEST(DirectorySource, StartFailsOnMissingDirectory) {
   boost::asio::io_context io;
   DirectorySource source(io, "/nonexistent/zmesh-config", [](auto) {});

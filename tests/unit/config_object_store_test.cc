@@ -120,5 +120,46 @@ TEST_F(ObjectStoreTest, SnapshotHoldsServingObjects) {
   EXPECT_EQ(snapshot->namespaces().size(), 1u);
 }
 
+std::string peer_auth_yaml(const std::string& ns, const std::string& mode) {
+  return "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default, "
+         "namespace: " +
+         ns + "}\nspec: {mtls: {mode: " + mode + "}}\n---\n";
+}
+
+TEST_F(ObjectStoreTest, SnapshotCompilesPeerAuthenticationsWithTheRootNamespace) {
+  set("a.yaml", pod_yaml("p1", "10.0.0.1") + peer_auth_yaml("istio-system", "STRICT"));
+  store_.commit();
+  auto snapshot = store_.build_snapshot();
+  ASSERT_EQ(snapshot->peer_authentications().size(), 1u);
+  auto w = snapshot->workload_by_uid("ns/p1");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(snapshot->mtls_mode(*w, 80), state::MtlsMode::kStrict);  // default root namespace
+
+  ObjectStore custom("mesh-root");
+  custom.set_file("a.yaml",
+                  parse_yaml(pod_yaml("p1", "10.0.0.1") + peer_auth_yaml("istio-system", "STRICT") +
+                                 peer_auth_yaml("mesh-root", "DISABLE"),
+                             "a.yaml", "/cfg/a.yaml"));
+  EXPECT_TRUE(custom.commit().empty());
+  snapshot = custom.build_snapshot();
+  EXPECT_EQ(snapshot->root_namespace(), "mesh-root");
+  EXPECT_EQ(snapshot->mtls_mode(*snapshot->workload_by_uid("ns/p1"), 80),
+            state::MtlsMode::kDisable);
+}
+
+TEST_F(ObjectStoreTest, InvalidPeerAuthenticationKeepsItsLastGoodVersion) {
+  set("a.yaml", peer_auth_yaml("ns", "STRICT"));
+  store_.commit();
+  set("a.yaml", peer_auth_yaml("ns", "strict"));
+  auto fresh = store_.commit();
+  ASSERT_EQ(fresh.size(), 1u);
+  EXPECT_EQ(fresh[0],
+            "a.yaml: PeerAuthentication ns/default: spec.mtls.mode: \"strict\" is not a valid "
+            "mode (UNSET, DISABLE, PERMISSIVE or STRICT)");
+  auto object = store_.find({"PeerAuthentication", "ns", "default"});
+  ASSERT_NE(object, nullptr);
+  EXPECT_EQ(std::get<state::PeerAuthentication>(*object).mode, state::MtlsMode::kStrict);
+}
+
 }  // namespace
 }  // namespace zmesh::config

@@ -128,6 +128,11 @@ std::vector<BadCase> bad_cases() {
        "a string \"hello\""},
       {"UnsupportedVersion", "apiVersion: v2\nkind: Pod\nmetadata: {name: web-1}\n",
        kP + "apiVersion: \"v2\" is not a supported version of Pod"},
+      {"CreationTimestamp", pod("  creationTimestamp: 2024-02-30T00:00:00Z\n"),
+       kP + "metadata.creationTimestamp: \"2024-02-30T00:00:00Z\" is not an RFC 3339 time (like "
+            "\"2024-05-01T12:00:00Z\")"},
+      {"CreationTimestampNumber", pod("  creationTimestamp: 1714564800\n"),
+       kP + "metadata.creationTimestamp: must be a string, got a number 1714564800 (quote it)"},
       {"ListItemsNotAList", "apiVersion: v1\nkind: List\nitems: {a: b}\n",
        "pods.yaml: document 1: items: must be a list, got an object"},
       {"ListItemInvalid",
@@ -181,6 +186,15 @@ TEST(Validation, ArbitraryShapesNeverThrow) {
       "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: @, selector: @}\n",
       "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [@], clusterIPs: @}\n",
       "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: @, name: @}]}\n",
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: p, creationTimestamp: @}\n",
+      "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: p}\n"
+      "spec: @\n",
+      "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: p}\n"
+      "spec: {selector: @, mtls: @, portLevelMtls: @}\n",
+      "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: p}\n"
+      "spec: {selector: {matchLabels: @}, mtls: {mode: @}, portLevelMtls: {@: @}}\n",
+      "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: p}\n"
+      "spec: {selector: {matchLabels: {a: b}}, portLevelMtls: {80: {mode: @}, 81: [@]}}\n",
       "apiVersion: @\nkind: @\nmetadata: @\n",
       "apiVersion: v1\nkind: List\nitems: @\n",
       "apiVersion: v1\nkind: List\nitems: [@]\n",

@@ -189,8 +189,8 @@ TEST(Snapshot, IpReusedByALivePodBelongsToIt) {
 }
 
 TEST(Snapshot, NamespaceAmbient) {
-  Namespace mesh{{"shop", "", {{kDataplaneModeLabel, "ambient"}}, {}, "", ""}};
-  Namespace plain{{"plain", "", {}, {}, "", ""}};
+  Namespace mesh{{"shop", "", {{kDataplaneModeLabel, "ambient"}}, {}, "", "", {}}};
+  Namespace plain{{"plain", "", {}, {}, "", "", {}}};
   auto snap = Snapshot::build({mesh, plain}, {make_pod({"a", "10.1.0.1"})}, {});
   EXPECT_TRUE(snap->namespace_ambient("shop"));
   EXPECT_FALSE(snap->namespace_ambient("plain"));
@@ -199,7 +199,7 @@ TEST(Snapshot, NamespaceAmbient) {
 }
 
 TEST(Snapshot, ToJson) {
-  Namespace mesh{{"shop", "", {{kDataplaneModeLabel, "ambient"}}, {}, "", ""}};
+  Namespace mesh{{"shop", "", {{kDataplaneModeLabel, "ambient"}}, {}, "", "", {}}};
   Pod pod = make_pod({"web-1", "10.1.0.1", {{"app", "web"}}});
   pod.node_name = "node-1";
   ServicePort named = port(80, 0, "http");
@@ -218,7 +218,9 @@ TEST(Snapshot, ToJson) {
                   "ports": [{"name": "p80", "protocol": "TCP", "port": 80, "targetPort": "http",
                              "appProtocol": "http"},
                             {"name": "p9000", "protocol": "TCP", "port": 9000, "targetPort": 9090}],
-                  "endpoints": ["shop/web-1"]}]
+                  "endpoints": ["shop/web-1"]}],
+    "peerAuthentications": [],
+    "rootNamespace": "istio-system"
   })");
   EXPECT_EQ(snap->to_json(), expected) << snap->to_json().dump(2);
 }

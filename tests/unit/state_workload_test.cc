@@ -33,7 +33,7 @@ TEST(WorkloadName, IstioStyleDerivation) {
       {"web-7d9f8b6c5-x2x4z", "", {}, "web-7d9f8b6c5-x2x4z"},
   };
   for (const auto& c : cases) {
-    ObjectMeta meta{c.pod_name, "ns", c.labels, {}, c.generate_name, ""};
+    ObjectMeta meta{c.pod_name, "ns", c.labels, {}, c.generate_name, "", {}};
     EXPECT_EQ(derive_workload_name(meta), c.expected) << c.generate_name << " / " << c.pod_name;
   }
 }

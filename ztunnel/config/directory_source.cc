@@ -41,8 +41,13 @@ bool is_configmap_swap(const std::string& name) {
 }  // namespace
 
 struct DirectorySource::Impl {
-  Impl(boost::asio::io_context& io, std::string dir, OnSnapshot on_snapshot)
-      : dir(std::move(dir)), on_snapshot(std::move(on_snapshot)), debounce(io), watcher(io) {}
+  Impl(boost::asio::io_context& io, std::string dir, OnSnapshot on_snapshot,
+       std::string root_namespace)
+      : dir(std::move(dir)),
+        on_snapshot(std::move(on_snapshot)),
+        store(std::move(root_namespace)),
+        debounce(io),
+        watcher(io) {}
 
   // Re-reads one file into the store (a missing file is removed).
   void load(const std::string& name) {
@@ -80,9 +85,11 @@ struct DirectorySource::Impl {
   void publish() {
     for (const auto& e : store.commit()) spdlog::warn("config: {}", e);
     auto snapshot = store.build_snapshot();
-    spdlog::info("config: {} objects from {} ({} workloads, {} services, {} rejected)",
-                 store.size(), dir, snapshot->workloads().size(), snapshot->services().size(),
-                 store.errors().size());
+    spdlog::info(
+        "config: {} objects from {} ({} workloads, {} services, {} peer authentications, {} "
+        "rejected)",
+        store.size(), dir, snapshot->workloads().size(), snapshot->services().size(),
+        snapshot->peer_authentications().size(), store.errors().size());
     on_snapshot(std::move(snapshot));
   }
 
@@ -144,8 +151,9 @@ struct DirectorySource::Impl {
 };
 
 DirectorySource::DirectorySource(boost::asio::io_context& io, std::string dir,
-                                 OnSnapshot on_snapshot)
-    : impl_(std::make_unique<Impl>(io, std::move(dir), std::move(on_snapshot))) {}
+                                 std::string root_namespace, OnSnapshot on_snapshot)
+    : impl_(std::make_unique<Impl>(io, std::move(dir), std::move(on_snapshot),
+                                   std::move(root_namespace))) {}
 
 DirectorySource::~DirectorySource() = default;
 

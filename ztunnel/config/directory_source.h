@@ -19,7 +19,12 @@ class DirectorySource {
   using OnSnapshot = std::function<void(std::shared_ptr<const state::Snapshot>)>;
 
   // Runs its watch on `io` (the control thread); `on_snapshot` is called there.
-  DirectorySource(boost::asio::io_context& io, std::string dir, OnSnapshot on_snapshot);
+  // `root_namespace`: Istio's root namespace (mesh-wide policies), for the snapshots.
+  DirectorySource(boost::asio::io_context& io, std::string dir, std::string root_namespace,
+                  OnSnapshot on_snapshot);
+  // With the root namespace "istio-system".
+  DirectorySource(boost::asio::io_context& io, std::string dir, OnSnapshot on_snapshot)
+      : DirectorySource(io, std::move(dir), state::kDefaultRootNamespace, std::move(on_snapshot)) {}
   ~DirectorySource();
 
   // Loads the directory once (calling on_snapshot) and starts watching it (inotify).

@@ -8,7 +8,7 @@
 namespace zmesh::config {
 
 // metadata: name (checked with `name_error`), namespace (default "default" when
-// namespaced), labels, annotations, generateName.
+// namespaced), labels, annotations, generateName, creationTimestamp.
 state::ObjectMeta decode_metadata(const FieldReader& metadata, bool namespaced,
                                   std::string (*name_error)(const std::string&));
 
@@ -18,5 +18,6 @@ state::Labels decode_label_map(const FieldReader& field);
 Object decode_namespace(const FieldReader& root, state::ObjectMeta meta);
 Object decode_pod(const FieldReader& root, state::ObjectMeta meta);
 Object decode_service(const FieldReader& root, state::ObjectMeta meta);
+Object decode_peer_authentication(const FieldReader& root, state::ObjectMeta meta);
 
 }  // namespace zmesh::config

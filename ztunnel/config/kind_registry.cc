@@ -10,6 +10,12 @@ const KindInfo* find_kind(std::string_view group, std::string_view kind) {
       {"", "Namespace", {"v1"}, false, dns1123_label_error, decode_namespace},
       {"", "Pod", {"v1"}, true, dns1123_subdomain_error, decode_pod},
       {"", "Service", {"v1"}, true, dns1035_label_error, decode_service},
+      {"security.istio.io",
+       "PeerAuthentication",
+       {"v1", "v1beta1"},
+       true,
+       dns1123_subdomain_error,
+       decode_peer_authentication},
   };
   for (const auto& k : kKinds) {
     if (k.group == group && k.kind == kind) return &k;

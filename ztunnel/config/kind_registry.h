@@ -1,5 +1,5 @@
 // The kinds a config source decodes, by API group and kind, with the versions accepted.
-// Objects of kinds not listed here are ignored (later issues register Istio's kinds).
+// Objects of kinds not listed here are ignored.
 #pragma once
 
 #include <string_view>

@@ -1,6 +1,7 @@
 // decode_metadata and decode_namespace (a Namespace is nothing but its metadata here).
 #include "config/kind_decoders.h"
 #include "config/validation.h"
+#include "state/timestamp.h"
 
 namespace zmesh::config {
 namespace {
@@ -49,6 +50,15 @@ state::ObjectMeta decode_metadata(const FieldReader& metadata, bool namespaced,
   meta.labels = read_labels(metadata.field("labels"), true);
   meta.annotations = read_labels(metadata.field("annotations"), false);
   meta.generate_name = metadata.field("generateName").string().value_or("");
+
+  // Set by the API server; `null` in generated manifests; used for "oldest policy wins".
+  FieldReader created = metadata.field("creationTimestamp");
+  if (auto text = created.string()) {
+    meta.creation_timestamp = state::parse_rfc3339(*text);
+    if (!meta.creation_timestamp) {
+      created.error(quote(*text) + " is not an RFC 3339 time (like \"2024-05-01T12:00:00Z\")");
+    }
+  }
   return meta;
 }
 

@@ -13,7 +13,8 @@
 
 namespace zmesh::config {
 
-using Object = std::variant<state::Namespace, state::Pod, state::Service>;
+using Object =
+    std::variant<state::Namespace, state::Pod, state::Service, state::PeerAuthentication>;
 
 // Identifies an object across files and updates: (kind, namespace, name).
 struct ObjectKey {

@@ -102,6 +102,7 @@ std::shared_ptr<const state::Snapshot> ObjectStore::build_snapshot() const {
   std::vector<state::Namespace> namespaces;
   std::vector<state::Pod> pods;
   std::vector<state::Service> services;
+  std::vector<state::PeerAuthentication> peer_authentications;
   for (const auto& [key, served] : serving_) {
     std::visit(
         [&](const auto& o) {
@@ -109,10 +110,14 @@ std::shared_ptr<const state::Snapshot> ObjectStore::build_snapshot() const {
           if constexpr (std::is_same_v<T, state::Namespace>) namespaces.push_back(o);
           if constexpr (std::is_same_v<T, state::Pod>) pods.push_back(o);
           if constexpr (std::is_same_v<T, state::Service>) services.push_back(o);
+          if constexpr (std::is_same_v<T, state::PeerAuthentication>) {
+            peer_authentications.push_back(o);
+          }
         },
         *served.object);
   }
-  return state::Snapshot::build(namespaces, pods, services);
+  return state::Snapshot::build(namespaces, pods, services, peer_authentications,
+                                {root_namespace_});
 }
 
 }  // namespace zmesh::config

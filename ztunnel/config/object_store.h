@@ -21,6 +21,10 @@ namespace zmesh::config {
 
 class ObjectStore {
  public:
+  // `root_namespace`: Istio's root namespace, for the snapshots it builds.
+  explicit ObjectStore(std::string root_namespace = state::kDefaultRootNamespace)
+      : root_namespace_(std::move(root_namespace)) {}
+
   // Replaces what `file` contributes with its latest parse. Takes effect on commit().
   void set_file(const std::string& file, Result<std::vector<DecodedObject>> parsed);
   void remove_file(const std::string& file);
@@ -51,6 +55,7 @@ class ObjectStore {
     std::string file;  // which file defines it now (precedence for duplicates)
   };
 
+  std::string root_namespace_;
   std::map<std::string, FileState> files_;  // by file name: deterministic order
   std::map<ObjectKey, Served> serving_;
   std::vector<std::string> errors_;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "state/timestamp.h"
+
 namespace zmesh::state {
 
 using IpAddress = boost::asio::ip::address;
@@ -24,6 +26,9 @@ struct ObjectMeta {
   Labels annotations;
   std::string generate_name;
   std::string source;  // where it came from, e.g. "dir/pods.yaml#2" (for error messages)
+  // metadata.creationTimestamp. Absent (files written by hand) sorts before every time, as
+  // Go's zero time.Time does in Istio's "oldest policy wins".
+  std::optional<Timestamp> creation_timestamp;
 };
 
 struct Namespace {
@@ -65,6 +70,23 @@ struct Service {
   Labels selector;
   std::vector<ServicePort> ports;
   std::string hostname(const std::string& domain = "cluster.local") const;
+};
+
+// PeerAuthentication's mTLS mode (security.istio.io MutualTLS.Mode).
+enum class MtlsMode { kUnset, kDisable, kPermissive, kStrict };
+
+const char* to_string(MtlsMode mode);  // "UNSET", "DISABLE", "PERMISSIVE", "STRICT"
+std::optional<MtlsMode> parse_mtls_mode(const std::string& text);  // exact enum names
+
+// security.istio.io PeerAuthentication (v1, v1beta1), as written: inheritance and
+// precedence are resolved when a Snapshot is built.
+struct PeerAuthentication {
+  ObjectMeta meta;
+  // spec.selector.matchLabels; nullopt without spec.selector. Empty labels select like no
+  // selector (a namespace or mesh policy), as in Istio.
+  std::optional<Labels> selector;
+  MtlsMode mode = MtlsMode::kUnset;         // spec.mtls.mode; no spec.mtls -> UNSET
+  std::map<uint32_t, MtlsMode> port_level;  // spec.portLevelMtls, by workload port
 };
 
 }  // namespace zmesh::state

@@ -86,11 +86,19 @@ std::optional<Target> Snapshot::resolve(const boost::asio::ip::tcp::endpoint& or
   return Target{workload_by_ip(ip), nullptr, {ip, orig_dst.port()}};
 }
 
-std::shared_ptr<const Snapshot> Snapshot::build(const std::vector<Namespace>& namespaces,
-                                                const std::vector<Pod>& pods,
-                                                const std::vector<Service>& services) {
+MtlsMode Snapshot::mtls_mode(const Workload& w, uint16_t port) const {
+  return mtls_.mode(w.namespace_, w.labels, port);
+}
+
+std::shared_ptr<const Snapshot> Snapshot::build(
+    const std::vector<Namespace>& namespaces, const std::vector<Pod>& pods,
+    const std::vector<Service>& services,
+    const std::vector<PeerAuthentication>& peer_authentications, const BuildOptions& options) {
   auto s = std::make_shared<Snapshot>();
   s->namespaces_ = namespaces;
+  s->peer_authentications_ = peer_authentications;
+  s->root_namespace_ = options.root_namespace;
+  s->mtls_ = MtlsPolicies(peer_authentications, options.root_namespace);
   for (const auto& ns : namespaces) s->ns_ambient_[ns.meta.name] = ns.ambient();
 
   // Endpoint candidates per namespace: live pods with an IP.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "state/model.h"
+#include "state/mtls_policies.h"
 
 namespace zmesh::state {
 
@@ -62,6 +63,14 @@ struct Target {
   boost::asio::ip::tcp::endpoint endpoint;     // address to dial (pod ip : target port)
 };
 
+inline constexpr const char* kDefaultRootNamespace = "istio-system";
+
+struct BuildOptions {
+  // Istio's root namespace (MeshConfig rootNamespace): its policies without a selector
+  // are mesh-wide.
+  std::string root_namespace = kDefaultRootNamespace;
+};
+
 class Snapshot {
  public:
   Snapshot() = default;
@@ -77,16 +86,29 @@ class Snapshot {
   // Returns nullopt when a VIP:port has no ready endpoint or the port is not served.
   std::optional<Target> resolve(const boost::asio::ip::tcp::endpoint& orig_dst, uint64_t& rr) const;
 
+  // The PeerAuthentication mTLS mode for an inbound connection to `w` on `port` (the
+  // workload's own port, after service targetPort resolution): never kUnset, PERMISSIVE
+  // when no policy applies. Cheap and allocation-free (precomputed per namespace). Ambient
+  // note: the caller decides what DISABLE means for HBONE (ztunnel ignores it).
+  MtlsMode mtls_mode(const Workload& w, uint16_t port) const;
+
   const std::vector<std::shared_ptr<const Workload>>& workloads() const { return workloads_; }
   const std::vector<std::shared_ptr<const ServiceInfo>>& services() const { return services_; }
   const std::vector<Namespace>& namespaces() const { return namespaces_; }
+  const std::vector<PeerAuthentication>& peer_authentications() const {
+    return peer_authentications_;
+  }
+  const std::string& root_namespace() const { return root_namespace_; }
 
-  nlohmann::json to_json() const;  // {"workloads": [...], "services": [...], "namespaces": [...]}
+  // {"namespaces", "workloads", "services", "peerAuthentications": [...], "rootNamespace"}
+  nlohmann::json to_json() const;
 
   // Builds a snapshot (and its indexes) from validated objects.
-  static std::shared_ptr<const Snapshot> build(const std::vector<Namespace>& namespaces,
-                                               const std::vector<Pod>& pods,
-                                               const std::vector<Service>& services);
+  static std::shared_ptr<const Snapshot> build(
+      const std::vector<Namespace>& namespaces, const std::vector<Pod>& pods,
+      const std::vector<Service>& services,
+      const std::vector<PeerAuthentication>& peer_authentications = {},
+      const BuildOptions& options = {});
 
  private:
   std::vector<std::shared_ptr<const Workload>> workloads_;
@@ -96,6 +118,9 @@ class Snapshot {
   std::unordered_map<std::string, std::shared_ptr<const ServiceInfo>> by_vip_;
   std::unordered_map<std::string, bool> ns_ambient_;
   std::vector<Namespace> namespaces_;
+  std::vector<PeerAuthentication> peer_authentications_;
+  std::string root_namespace_ = kDefaultRootNamespace;
+  MtlsPolicies mtls_;
 };
 
 }  // namespace zmesh::state

@@ -47,6 +47,19 @@ nlohmann::json service_json(const ServiceInfo& s) {
           {"ports", ports},         {"endpoints", endpoints}};
 }
 
+nlohmann::json peer_authentication_json(const PeerAuthentication& pa) {
+  auto ports = nlohmann::json::object();
+  for (const auto& [port, mode] : pa.port_level) ports[std::to_string(port)] = to_string(mode);
+  nlohmann::json out = {{"name", pa.meta.name}, {"namespace", pa.meta.namespace_},
+                        {"selector", nullptr},  {"mode", to_string(pa.mode)},
+                        {"portLevel", ports},   {"creationTimestamp", nullptr}};
+  if (pa.selector) out["selector"] = *pa.selector;
+  if (pa.meta.creation_timestamp) {
+    out["creationTimestamp"] = format_rfc3339(*pa.meta.creation_timestamp);
+  }
+  return out;
+}
+
 }  // namespace
 
 nlohmann::json Snapshot::to_json() const {
@@ -59,7 +72,15 @@ nlohmann::json Snapshot::to_json() const {
   for (const auto& w : workloads_) workloads.push_back(workload_json(*w));
   auto services = nlohmann::json::array();
   for (const auto& s : services_) services.push_back(service_json(*s));
-  return {{"namespaces", namespaces}, {"workloads", workloads}, {"services", services}};
+  auto peer_authentications = nlohmann::json::array();
+  for (const auto& pa : peer_authentications_) {
+    peer_authentications.push_back(peer_authentication_json(pa));
+  }
+  return {{"namespaces", namespaces},
+          {"workloads", workloads},
+          {"services", services},
+          {"peerAuthentications", peer_authentications},
+          {"rootNamespace", root_namespace_}};
 }
 
 }  // namespace zmesh::state
