@@ -1,6 +1,8 @@
 // ztunnel's flags: required ones, address parsing, clear errors.
 #include "app/options.h"
 
+#include "common/duration.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -49,6 +51,10 @@ TEST(OptionsTest, BadValuesAreRejectedWithTheFlag) {
            {{"--log-level", "loud"}, "--log-level"},
            {{"--bogus"}, "bogus"},
            {{"--workers", "many"}, "workers"},
+           {{"--cert-ttl", "soon"}, "--cert-ttl"},
+           {{"--cert-ttl", "0s"}, "--cert-ttl"},
+           {{"--ca-addr", "127.0.0.1:15012"}, "--ca-credentials"},
+           {{"--trust-domain", "a/b"}, "--trust-domain"},
        }) {
     auto args = kRequired;
     args.insert(args.end(), c.extra.begin(), c.extra.end());
@@ -68,11 +74,38 @@ TEST(OptionsTest, Ipv6AddressInBrackets) {
   EXPECT_EQ(std::get<Options>(r).stats_addr.port(), 9100);
 }
 
+TEST(OptionsTest, IdentityFlags) {
+  auto args = kRequired;
+  args.insert(args.end(), {"--cert-ttl", "90s", "--trust-domain", "example.org", "--ca-dir", "/ca"});
+  auto r = parse(args);
+  ASSERT_TRUE(std::holds_alternative<Options>(r));
+  const auto& o = std::get<Options>(r);
+  EXPECT_EQ(o.cert_ttl, std::chrono::seconds(90));
+  EXPECT_EQ(o.trust_domain, "example.org");
+  EXPECT_EQ(o.ca_dir, "/ca");
+  EXPECT_EQ(std::get<Options>(parse(kRequired)).cert_ttl, std::chrono::hours(24));
+}
+
+TEST(OptionsTest, Durations) {
+  EXPECT_EQ(*parse_duration("5s"), std::chrono::seconds(5));
+  EXPECT_EQ(*parse_duration("1h30m"), std::chrono::seconds(5400));
+  EXPECT_EQ(*parse_duration("24h"), std::chrono::seconds(86400));
+  EXPECT_EQ(*parse_duration("1500ms"), std::chrono::seconds(2));
+  EXPECT_EQ(*parse_duration("7"), std::chrono::seconds(7));
+  EXPECT_FALSE(parse_duration("5d").ok());
+  EXPECT_FALSE(parse_duration("").ok());
+  for (const char* bad :
+       {"h", "0s", "0", "-5s", "1h30", "1.5h", "99999999999999999999h", "10 s", "5 m"})
+    EXPECT_FALSE(parse_duration(bad).ok()) << bad;
+  EXPECT_EQ(*parse_duration("87600h"), std::chrono::hours(87600));
+}
+
 TEST(OptionsTest, HelpListsTheFlags) {
   auto r = parse({"--help"});
   ASSERT_TRUE(std::holds_alternative<ShowHelp>(r));
   for (const char* flag :
-       {"--node", "--config-dir", "--cgroup-root", "--bpf-pin-root", "--run-dir"})
+       {"--node", "--config-dir", "--cgroup-root", "--bpf-pin-root", "--run-dir", "--ca-dir",
+        "--cert-ttl", "--trust-domain", "--state-dir", "--root-namespace"})
     EXPECT_NE(std::get<ShowHelp>(r).text.find(flag), std::string::npos) << flag;
 }
 

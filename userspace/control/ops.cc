@@ -19,6 +19,10 @@ json config_dump_request() {
   return {{"op", kOpConfigDump}};
 }
 
+json certs_request() {
+  return {{"op", kOpCerts}};
+}
+
 json ok_reply(json fields) {
   if (!fields.is_object()) fields = json{{"result", std::move(fields)}};
   fields["ok"] = true;

@@ -13,11 +13,13 @@ inline constexpr const char* kOpEnroll = "enroll";
 inline constexpr const char* kOpUnenroll = "unenroll";
 inline constexpr const char* kOpStatus = "status";
 inline constexpr const char* kOpConfigDump = "config_dump";
+inline constexpr const char* kOpCerts = "certs";
 
 nlohmann::json enroll_request(const std::string& pod, const std::string& netns_path);
 nlohmann::json unenroll_request(const std::string& pod);
 nlohmann::json status_request();
 nlohmann::json config_dump_request();
+nlohmann::json certs_request();
 
 // Replies.
 nlohmann::json ok_reply(nlohmann::json fields = nlohmann::json::object());

@@ -10,6 +10,7 @@
 #include "common/unique_fd.h"
 #include "control/control.h"
 #include "control/ops.h"
+#include "certs_view.h"
 #include "status_view.h"
 
 namespace zmesh::zmeshctl {
@@ -88,6 +89,17 @@ int run_config_dump(const GlobalOptions& options) {
   return kExitOk;
 }
 
+int run_certs(const GlobalOptions& options) {
+  auto reply = ask_daemon(options, "certs", control::certs_request());
+  if (!reply) return kExitFailure;
+  json certs = reply->contains("certs") ? (*reply)["certs"] : json::object();
+  if (options.json())
+    print_json(certs);
+  else
+    std::cout << render_certs(certs);
+  return kExitOk;
+}
+
 }  // namespace
 
 void add_daemon_commands(CLI::App& app, const GlobalOptions& options,
@@ -117,6 +129,9 @@ void add_daemon_commands(CLI::App& app, const GlobalOptions& options,
 
   auto* dump = app.add_subcommand("config-dump", "Print the daemon's configuration (JSON)");
   commands.push_back({dump, [&options] { return run_config_dump(options); }});
+
+  auto* certs = app.add_subcommand("certs", "List workload certificates (identity, serial, validity, chain)");
+  commands.push_back({certs, [&options] { return run_certs(options); }});
 }
 
 }  // namespace zmesh::zmeshctl

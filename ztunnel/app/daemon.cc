@@ -12,9 +12,12 @@
 #include "app/endpoints.h"
 #include "bpf/datapath.h"
 #include "bpf/zmesh.h"
+#include "ca/remote_ca_source.h"
 #include "config/directory_source.h"
 #include "control/control.h"
 #include "enroll/pod_registry.h"
+#include "identity/certificate_source.h"
+#include "identity/secret_manager.h"
 #include "proxy/proxy_context.h"
 #include "proxy/worker_pool.h"
 #include "state/store.h"
@@ -29,6 +32,24 @@ namespace {
 int fail(const std::string& what) {
   spdlog::critical("{}", what);
   return 1;
+}
+
+// Where workload certificates come from: a CA service (cluster mode), Istio's plug-in CA
+// directory, or the embedded CA under the state directory.
+Result<std::unique_ptr<identity::CertificateSource>> open_certificate_source(
+    const Options& o, asio::any_io_executor control) {
+  if (!o.ca_addr.empty()) {
+    auto remote = ca::RemoteCaSource::open(control, o.ca_addr, o.ca_credentials, o.trust_domain);
+    if (!remote) return remote.error();
+    return std::unique_ptr<identity::CertificateSource>(std::move(*remote));
+  }
+  using Layout = identity::LocalCaSource::Layout;
+  auto local = o.ca_dir.empty() ? identity::LocalCaSource::open(Layout::kEmbedded,
+                                                                o.state_dir + "/ca", o.trust_domain)
+                                : identity::LocalCaSource::open(Layout::kPlugin, o.ca_dir,
+                                                                o.trust_domain);
+  if (!local) return local.error();
+  return std::unique_ptr<identity::CertificateSource>(std::move(*local));
 }
 
 }  // namespace
@@ -49,24 +70,38 @@ int run_daemon(const Options& o) {
                o.bpf_pin_root);
 
   asio::io_context control(1);
+  auto certificates = open_certificate_source(o, control.get_executor());
+  if (!certificates) return fail("certificate authority: " + certificates.error().message);
+  spdlog::info("workload certificates from {} (trust domain {}, lifetime {}s)",
+               (*certificates)->describe(), o.trust_domain, o.cert_ttl.count());
+  identity::SecretOptions secret_options;
+  secret_options.trust_domain = o.trust_domain;
+  secret_options.ttl = o.cert_ttl;
+  identity::SecretManager secrets(control.get_executor(), **certificates, secret_options);
+
   state::Store store;
   telemetry::Metrics metrics(o.workers);
   telemetry::AccessLog access_log(o.access_log);
   proxy::WorkerPool pool(o.workers);
   std::vector<proxy::WorkerState> workers(o.workers);
-  for (size_t i = 0; i < workers.size(); ++i) workers[i].index = i;
-  proxy::ProxyContext ctx{o.node,  store,      **datapath,
-                          metrics, access_log, proxy::SocketFactory(ZMESH_MARK)};
+  proxy::ProxyContext ctx{o.node,   store,      **datapath,
+                          metrics,  access_log, proxy::SocketFactory(ZMESH_MARK),
+                          secrets,  o.trust_domain, hbone::SessionOptions{}};
+  for (size_t i = 0; i < workers.size(); ++i) {
+    workers[i].index = i;
+    workers[i].hbone = std::make_unique<hbone::ConnectionPool>(pool.context(i).get_executor(),
+                                                               ctx.hbone_options);
+  }
   enroll::PodRegistry registry(ctx, pool, workers, o.run_dir + "/enrolled.json");
 
-  config::DirectorySource source(control, o.config_dir, [&](auto snapshot) {
+  config::DirectorySource source(control, o.config_dir, o.root_namespace, [&](auto snapshot) {
     store.publish(snapshot);
     registry.on_snapshot(*snapshot);
   });
   if (auto r = source.start(); !r) return fail("config: " + r.error().message);
 
-  DaemonView view{
-      o, store, registry, source, **datapath, metrics, std::chrono::steady_clock::now()};
+  DaemonView view{o,       store,   registry, source, **datapath, metrics, secrets,
+                  (*certificates)->describe(), std::chrono::steady_clock::now()};
   std::atomic<bool> ready{false};
   auto servers = start_endpoints(control, view, ready);
   if (!servers) return fail(servers.error().message);
@@ -85,6 +120,8 @@ int run_daemon(const Options& o) {
   spdlog::info("ready: {} pods enrolled", registry.size());
   control.run();
   pool.stop();
+  // The pools live on the (now stopped) workers; drop them before the contexts go.
+  for (auto& w : workers) w.hbone.reset();
   return 0;
 }
 

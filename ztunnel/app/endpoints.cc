@@ -23,7 +23,14 @@ json config_dump(const DaemonView& v) {
   dump["node"] = v.options.node;
   dump["enrolled"] = v.registry.to_json();
   dump["configErrors"] = v.source.errors();
+  dump["certificates"] = v.secrets.to_json();
   return dump;
+}
+
+json certificates(const DaemonView& v) {
+  return {{"trustDomain", v.options.trust_domain},
+          {"ca", v.ca_description},
+          {"certificates", v.secrets.to_json()}};
 }
 
 json status(const DaemonView& v) {
@@ -39,7 +46,9 @@ json status(const DaemonView& v) {
       {"configDir", v.options.config_dir},
       {"configErrors", v.source.errors()},
       {"enrolled", v.registry.to_json()},
-      {"ports", {{"outbound", 15001}, {"inboundPlaintext", 15006}}},
+      {"ports", {{"outbound", 15001}, {"inboundPlaintext", 15006}, {"inboundHbone", 15008}}},
+      {"trustDomain", v.options.trust_domain},
+      {"ca", v.ca_description},
   };
 }
 
@@ -59,6 +68,7 @@ json handle_control(DaemonView& v, const json& request, UniqueFd fd) {
     }
     if (op == "status") return json{{"ok", true}, {"status", status(v)}};
     if (op == "config_dump") return json{{"ok", true}, {"config", config_dump(v)}};
+    if (op == "certs") return json{{"ok", true}, {"certs", certificates(v)}};
   } catch (const json::exception& e) {
     return error("bad " + op + " request: " + e.what());
   }
@@ -84,6 +94,7 @@ Result<EndpointsHandle> start_endpoints(boost::asio::io_context& io, DaemonView&
       std::map<std::string, admin::Handler>{
           {"/config_dump", [&v](const admin::Request&) { return json_response(config_dump(v)); }},
           {"/status", [&v](const admin::Request&) { return json_response(status(v)); }},
+          {"/certs", [&v](const admin::Request&) { return json_response(certificates(v)); }},
       });
   e->stats = std::make_unique<admin::HttpServer>(
       io, v.options.stats_addr,

@@ -13,6 +13,7 @@
 #include "common/result.h"
 #include "config/directory_source.h"
 #include "enroll/pod_registry.h"
+#include "identity/secret_manager.h"
 #include "state/store.h"
 #include "telemetry/metrics.h"
 
@@ -26,11 +27,14 @@ struct DaemonView {
   config::DirectorySource& source;
   bpf::Datapath& datapath;
   telemetry::Metrics& metrics;
+  identity::SecretManager& secrets;
+  std::string ca_description;
   std::chrono::steady_clock::time_point started;
 };
 
 nlohmann::json config_dump(const DaemonView& view);
 nlohmann::json status(const DaemonView& view);
+nlohmann::json certificates(const DaemonView& view);
 
 struct Endpoints;
 struct EndpointsDeleter {

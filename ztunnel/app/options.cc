@@ -1,5 +1,7 @@
 #include "app/options.h"
 
+#include "common/duration.h"
+
 #include <boost/program_options.hpp>
 #include <sstream>
 #include <thread>
@@ -37,6 +39,7 @@ Result<tcp::endpoint> parse_endpoint(const std::string& flag, const std::string&
 std::variant<Options, ShowHelp, Error> parse_options(int argc, char** argv) {
   Options o;
   std::string admin = "127.0.0.1:15000", stats = "0.0.0.0:15020", ready = "0.0.0.0:15021";
+  std::string cert_ttl = "24h";
   po::options_description desc(
       "ztunnel: zmesh node proxy (one per node)\n\n"
       "Usage: ztunnel --node NAME --config-dir DIR --cgroup-root PATH [options]\n\nOptions");
@@ -53,7 +56,14 @@ std::variant<Options, ShowHelp, Error> parse_options(int argc, char** argv) {
     ("readiness-addr", po::value(&ready)->default_value(ready), "readiness probe")
     ("workers", po::value(&o.workers)->default_value(0), "proxy worker threads (0: one per core)")
     ("access-log", po::value(&o.access_log)->default_value(o.access_log), "access log file, - for stdout")
-    ("log-level", po::value(&o.log_level)->default_value(o.log_level), "trace|debug|info|warn|error");
+    ("log-level", po::value(&o.log_level)->default_value(o.log_level), "trace|debug|info|warn|error")
+    ("trust-domain", po::value(&o.trust_domain)->default_value(o.trust_domain), "SPIFFE trust domain of workload identities")
+    ("cert-ttl", po::value(&cert_ttl)->default_value(cert_ttl), "workload certificate lifetime (e.g. 24h, 90s); renewed at half life")
+    ("ca-dir", po::value(&o.ca_dir), "Istio plug-in CA directory (ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem); default: embedded CA")
+    ("state-dir", po::value(&o.state_dir)->default_value(o.state_dir), "persistent state (the embedded CA lives in <state-dir>/ca)")
+    ("ca-addr", po::value(&o.ca_addr), "cluster mode: CA service HOST:PORT (ztunnel ca serve) instead of a local CA")
+    ("ca-credentials", po::value(&o.ca_credentials), "cluster mode: directory with node-cert.pem, node-key.pem, root-cert.pem (ztunnel ca issue-node)")
+    ("root-namespace", po::value(&o.root_namespace)->default_value(o.root_namespace), "Istio root namespace (mesh-wide policies)");
   // clang-format on
   po::variables_map vm;
   try {
@@ -84,6 +94,15 @@ std::variant<Options, ShowHelp, Error> parse_options(int argc, char** argv) {
     if (!endpoint) return endpoint.error();
     a.out = *endpoint;
   }
+  auto ttl = parse_duration(cert_ttl);
+  if (!ttl) return make_error("--cert-ttl: " + ttl.error().message);
+  o.cert_ttl = *ttl;
+  if (!o.ca_addr.empty() && o.ca_credentials.empty())
+    return make_error("--ca-addr needs --ca-credentials (node certificate from 'ztunnel ca issue-node')");
+  if (!o.ca_addr.empty() && !o.ca_dir.empty())
+    return make_error("--ca-addr and --ca-dir are exclusive: one CA source");
+  if (o.trust_domain.empty() || o.trust_domain.find('/') != std::string::npos)
+    return make_error("--trust-domain: \"" + o.trust_domain + "\" is not a trust domain name");
   if (o.workers == 0) o.workers = std::max(1u, std::thread::hardware_concurrency());
   return o;
 }

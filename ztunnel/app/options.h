@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <variant>
@@ -22,7 +23,17 @@ struct Options {
   boost::asio::ip::tcp::endpoint stats_addr;
   boost::asio::ip::tcp::endpoint readiness_addr;
   size_t workers = 0;  // 0: one per core
+
+  // Identity and CA.
+  std::string trust_domain = "cluster.local";
+  std::chrono::seconds cert_ttl{24 * 3600};
+  std::string ca_dir;          // Istio plug-in CA layout; empty: embedded CA in state_dir/ca
+  std::string state_dir = "/var/lib/zmesh";
+  std::string ca_addr;         // cluster mode: CA service host:port
+  std::string ca_credentials;  // cluster mode: node-cert.pem, node-key.pem, root-cert.pem
+  std::string root_namespace = "istio-system";
 };
+
 
 struct ShowHelp {
   std::string text;

@@ -47,6 +47,8 @@ Result<void> PodRegistry::enroll(const std::string& uid, const std::string& netn
   pod->netns = std::move(netns);
   pod->cookie = *cookie;
   pod->ip = *ip;
+  pod->identity = ctx_.secrets.track(
+      identity::SpiffeId{ctx_.trust_domain, workload->namespace_, workload->service_account});
 
   auto listeners = proxy::PodListeners::open(ctx_, pool_, workers_, pod);
   if (!listeners) return listeners.error();
@@ -58,8 +60,8 @@ Result<void> PodRegistry::enroll(const std::string& uid, const std::string& netn
     (void)ctx_.datapath.detach_inbound(uid, pod->ip);
     return make_error("pod " + uid + ": outbound redirect: " + r.error().message);
   }
-  spdlog::info("enrolled pod {} (netns {}, cookie {}, ip {})", uid, netns_path, pod->cookie,
-               pod->ip.to_string());
+  spdlog::info("enrolled pod {} (netns {}, cookie {}, ip {}, identity {})", uid, netns_path,
+               pod->cookie, pod->ip.to_string(), pod->identity->id().uri());
   pods_[uid] = Entry{std::move(pod), std::move(*listeners)};
   save();
   return ok();
@@ -126,7 +128,8 @@ nlohmann::json PodRegistry::to_json() const {
     out.push_back({{"pod", uid},
                    {"netns", e.pod->netns_path},
                    {"netnsCookie", e.pod->cookie},
-                   {"ip", e.pod->ip.to_string()}});
+                   {"ip", e.pod->ip.to_string()},
+                   {"identity", e.pod->identity ? e.pod->identity->id().uri() : ""}});
   return out;
 }
 

@@ -46,23 +46,29 @@ asio::awaitable<Result<tcp::socket>> dial(ProxyContext& ctx, const PodNetns& pod
   co_return std::move(sock);
 }
 
-void relay_and_report(ProxyContext& ctx, WorkerState& worker, tcp::socket client,
-                      tcp::socket upstream, ConnectionPeers peers,
-                      std::shared_ptr<const state::Snapshot> snapshot) {
+ConnectionReport begin_report(ProxyContext& ctx, WorkerState& worker, ConnectionPeers peers,
+                              std::shared_ptr<const state::Snapshot> snapshot) {
   auto& counters = ctx.metrics.tcp(worker.index, make_tcp_labels(peers));
   counters.opened.fetch_add(1, std::memory_order_relaxed);
   auto started = std::chrono::steady_clock::now();
   // Istio: received = request bytes (client -> upstream), sent = response bytes.
   RelayCounters live{&counters.received, &counters.sent};
-  start_splice_relay(std::move(client), std::move(upstream), live,
-                     [&ctx, &counters, started, peers = std::move(peers),
-                      snapshot = std::move(snapshot)](const RelayResult& r) {
-                       counters.closed.fetch_add(1, std::memory_order_relaxed);
-                       auto took = std::chrono::duration_cast<std::chrono::microseconds>(
-                           std::chrono::steady_clock::now() - started);
-                       ctx.access_log.write(make_access_record(
-                           peers, r.client_to_upstream, r.upstream_to_client, took, r.error));
-                     });
+  auto done = [&ctx, &counters, started, peers = std::move(peers),
+               snapshot = std::move(snapshot)](const RelayResult& r) {
+    counters.closed.fetch_add(1, std::memory_order_relaxed);
+    auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started);
+    ctx.access_log.write(
+        make_access_record(peers, r.client_to_upstream, r.upstream_to_client, took, r.error));
+  };
+  return {live, std::move(done)};
+}
+
+void relay_and_report(ProxyContext& ctx, WorkerState& worker, tcp::socket client,
+                      tcp::socket upstream, ConnectionPeers peers,
+                      std::shared_ptr<const state::Snapshot> snapshot) {
+  auto report = begin_report(ctx, worker, std::move(peers), std::move(snapshot));
+  start_splice_relay(std::move(client), std::move(upstream), report.live, std::move(report.done));
 }
 
 asio::awaitable<void> dial_and_relay(ProxyContext& ctx, WorkerState& worker, const PodNetns& pod,

@@ -5,8 +5,10 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 
+#include "common/relay_stats.h"
 #include "common/result.h"
 #include "proxy/labels.h"
 #include "proxy/pod_netns.h"
@@ -19,6 +21,15 @@ inline constexpr std::chrono::seconds kConnectTimeout{10};
 // Connects to `to` with a marked socket created inside pod.netns.
 boost::asio::awaitable<Result<boost::asio::ip::tcp::socket>> dial(
     ProxyContext& ctx, const PodNetns& pod, const boost::asio::ip::tcp::endpoint& to);
+
+// The telemetry side of a relayed connection: counts it open now; `live` is bumped by the
+// relay; `done` counts it closed and writes the access log line.
+struct ConnectionReport {
+  RelayCounters live;
+  std::function<void(const RelayResult&)> done;
+};
+ConnectionReport begin_report(ProxyContext& ctx, WorkerState& worker, ConnectionPeers peers,
+                              std::shared_ptr<const state::Snapshot> snapshot);
 
 // Relays client <-> upstream; counts the connection under `peers`' labels and writes the
 // access log when it ends. `snapshot` keeps the workloads `peers` points to alive.

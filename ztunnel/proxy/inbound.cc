@@ -38,6 +38,13 @@ asio::awaitable<void> handle_inbound(ProxyContext& ctx, WorkerState& worker,
     report_failure(ctx, peers, "refused self call to " + peers.dst_addr);
     co_return;
   }
+  // STRICT mTLS for this workload and port: plaintext is refused (the client sees a close).
+  if (peers.destination &&
+      snapshot->mtls_mode(*peers.destination, local.port()) == state::MtlsMode::kStrict) {
+    report_failure(ctx, peers, "plaintext refused: PeerAuthentication STRICT");
+    client.set_option(tcp::socket::linger(true, 0), ec);  // reset, not a polite close
+    co_return;
+  }
   co_await dial_and_relay(ctx, worker, *pod, local, std::move(client), std::move(peers),
                           std::move(snapshot));
 }

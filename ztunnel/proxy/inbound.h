@@ -1,5 +1,6 @@
 // Inbound plaintext (15006): a connection steered here by sk_lookup. Its local address is
-// the original destination (pod ip:port); deliver it to the app inside the same pod.
+// the original destination (pod ip:port); deliver it to the app inside the same pod, unless
+// PeerAuthentication makes that workload port STRICT (then it is reset).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>

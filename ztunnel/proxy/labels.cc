@@ -28,7 +28,8 @@ telemetry::TcpLabels make_tcp_labels(const ConnectionPeers& p) {
     l.destination_service_name = svc->name;
     l.destination_service_namespace = svc->namespace_;
   }
-  // Principals stay "unknown" until mTLS proves identities (next step: HBONE).
+  l.source_principal = p.source_principal;
+  l.destination_principal = p.destination_principal;
   l.connection_security_policy = p.security_policy;
   return l;
 }
@@ -57,6 +58,8 @@ nlohmann::json make_access_record(const ConnectionPeers& p, uint64_t bytes_sent,
   j["reporter"] = p.reporter;  // which node's ztunnel wrote the line
   if (p.source) j["src.pod"] = p.source->uid;
   if (p.destination) j["dst.pod"] = p.destination->uid;
+  if (!p.source_principal.empty()) j["src.identity"] = p.source_principal;
+  if (!p.destination_principal.empty()) j["dst.identity"] = p.destination_principal;
   return j;
 }
 

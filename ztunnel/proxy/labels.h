@@ -18,7 +18,8 @@ struct ConnectionPeers {
   const state::Workload* destination = nullptr;
   const state::ServiceInfo* service = nullptr;
   std::string src_addr, dst_addr;
-  std::string security_policy = "none";
+  std::string security_policy = "none";  // "mutual_tls" once both ends proved identities
+  std::string source_principal, destination_principal;  // SPIFFE ids under mutual TLS
 };
 
 telemetry::TcpLabels make_tcp_labels(const ConnectionPeers& peers);

@@ -11,6 +11,7 @@
 #include "bpf/zmesh.h"
 #include "common/accept_loop.h"
 #include "proxy/inbound.h"
+#include "proxy/inbound_hbone.h"
 #include "proxy/outbound.h"
 
 namespace zmesh::proxy {
@@ -29,9 +30,10 @@ asio::awaitable<void> serve_listener(ProxyContext& ctx, WorkerState& worker,
                                      std::shared_ptr<PodListeners::Acceptor> self) {
   auto executor = self->acceptor.get_executor();
   auto on_accept = [&](tcp::socket sock) {
-    auto handler = kind == ListenerKind::kOutbound
-                       ? handle_outbound(ctx, worker, pod, std::move(sock))
-                       : handle_inbound(ctx, worker, pod, std::move(sock));
+    auto handler = kind == ListenerKind::kOutbound ? handle_outbound(ctx, worker, pod, std::move(sock))
+                   : kind == ListenerKind::kInboundPlain
+                       ? handle_inbound(ctx, worker, pod, std::move(sock))
+                       : handle_inbound_hbone(ctx, worker, pod, std::move(sock));
     asio::co_spawn(executor, std::move(handler), [uid = pod->uid](std::exception_ptr e) {
       if (!e) return;
       try {
@@ -56,10 +58,12 @@ Result<std::unique_ptr<PodListeners>> PodListeners::open(ProxyContext& ctx, Work
     bool optional;  // [::1] exists only where the pod has IPv6
   };
   const auto v4 = asio::ip::make_address("127.0.0.1"), v6 = asio::ip::make_address("::1");
+  const auto any4 = asio::ip::make_address("0.0.0.0");
   for (const Spec& spec :
        {Spec{ListenerKind::kOutbound, {v4, ZMESH_PORT_OUTBOUND}, false},
         Spec{ListenerKind::kOutbound, {v6, ZMESH_PORT_OUTBOUND}, true},
-        Spec{ListenerKind::kInboundPlain, {v4, ZMESH_PORT_INBOUND_PLAIN}, false}}) {
+        Spec{ListenerKind::kInboundPlain, {v4, ZMESH_PORT_INBOUND_PLAIN}, false},
+        Spec{ListenerKind::kInboundHbone, {any4, ZMESH_PORT_INBOUND_HBONE}, false}}) {
     for (size_t w = 0; w < pool.size(); ++w) {
       auto fd = ctx.sockets.listener(pod->netns.get(), spec.at);
       if (!fd && spec.optional) {

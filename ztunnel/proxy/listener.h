@@ -13,12 +13,13 @@
 
 namespace zmesh::proxy {
 
-enum class ListenerKind { kOutbound, kInboundPlain };
+enum class ListenerKind { kOutbound, kInboundPlain, kInboundHbone };
 
 class PodListeners {
  public:
-  // Opens the pod's listeners inside its netns (15001 on loopback, 15006 on loopback: the
-  // latter is reached only through sk_lookup steering) on every worker.
+  // Opens the pod's listeners inside its netns on every worker: 15001 on loopback (redirected
+  // app connections), 15006 on loopback (reached only through sk_lookup steering) and 15008
+  // on all addresses (HBONE from other ztunnels).
   static Result<std::unique_ptr<PodListeners>> open(ProxyContext& ctx, WorkerPool& pool,
                                                     std::vector<WorkerState>& workers,
                                                     std::shared_ptr<const PodNetns> pod);

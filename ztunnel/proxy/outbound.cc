@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "proxy/connection.h"
+#include "proxy/hbone_outbound.h"
 
 namespace zmesh::proxy {
 namespace asio = boost::asio;
@@ -41,6 +42,13 @@ asio::awaitable<void> handle_outbound(ProxyContext& ctx, WorkerState& worker,
   peers.service = target->service.get();
   peers.dst_addr = to_string(target->endpoint);
 
+  // A workload in the mesh gets mutual TLS (HBONE); anything else plain TCP, as in Istio.
+  if (target->workload && target->workload->ambient) {
+    auto destination = target->workload;  // kept alive by `snapshot`
+    co_await tunnel_and_relay(ctx, worker, std::move(pod), *destination, target->endpoint,
+                              std::move(client), std::move(peers), std::move(snapshot));
+    co_return;
+  }
   co_await dial_and_relay(ctx, worker, *pod, target->endpoint, std::move(client), std::move(peers),
                           std::move(snapshot));
 }

@@ -1,6 +1,6 @@
 // Outbound (15001): an app's redirected connection. Recover the original destination from
-// the BPF map, resolve it (Service VIP -> endpoint, pod IP -> workload), dial it from the
-// app's own pod netns and relay.
+// the BPF map, resolve it (Service VIP -> endpoint, pod IP -> workload), and reach it from
+// the app's own pod netns: HBONE (mutual TLS) to a mesh workload, plain TCP otherwise.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>

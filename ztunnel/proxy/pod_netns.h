@@ -4,9 +4,11 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "common/unique_fd.h"
+#include "identity/secret_manager.h"
 
 namespace zmesh::proxy {
 
@@ -16,6 +18,8 @@ struct PodNetns {
   UniqueFd netns;
   uint64_t cookie = 0;
   boost::asio::ip::address ip;
+  // The pod's workload identity: its certificate serves 15008 and signs its outbound HBONE.
+  std::shared_ptr<identity::IdentitySlot> identity;
 };
 
 }  // namespace zmesh::proxy

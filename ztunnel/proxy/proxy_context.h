@@ -2,9 +2,13 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 
 #include "bpf/datapath.h"
+#include "hbone/connection_pool.h"
+#include "hbone/session_options.h"
+#include "identity/secret_manager.h"
 #include "proxy/socket_factory.h"
 #include "state/store.h"
 #include "telemetry/access_log.h"
@@ -19,12 +23,16 @@ struct ProxyContext {
   telemetry::Metrics& metrics;
   telemetry::AccessLog& access_log;
   SocketFactory sockets;
+  identity::SecretManager& secrets;
+  std::string trust_domain;
+  hbone::SessionOptions hbone_options;
 };
 
 // Per-worker mutable state; touched only by its own worker thread.
 struct WorkerState {
   size_t index = 0;
   uint64_t round_robin = 0;
+  std::unique_ptr<hbone::ConnectionPool> hbone;  // outbound HBONE connections of this worker
 };
 
 }  // namespace zmesh::proxy

@@ -4,24 +4,13 @@
 // pipe: a full pipe stops reading until the slow side drains it.
 #pragma once
 
-#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
-#include <cstdint>
 #include <functional>
 #include <string>
 
+#include "common/relay_stats.h"
+
 namespace zmesh::proxy {
-
-struct RelayResult {
-  uint64_t client_to_upstream = 0;
-  uint64_t upstream_to_client = 0;
-  std::string error;  // empty on a clean close both ways
-};
-
-struct RelayCounters {
-  std::atomic<uint64_t>* client_to_upstream = nullptr;  // bumped live, may be null
-  std::atomic<uint64_t>* upstream_to_client = nullptr;
-};
 
 // Runs the relay on the sockets' executor; `done` runs there once both directions end.
 void start_splice_relay(boost::asio::ip::tcp::socket client, boost::asio::ip::tcp::socket upstream,

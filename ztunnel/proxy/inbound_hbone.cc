@@ -1,0 +1,122 @@
+#include "proxy/inbound_hbone.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "bpf/zmesh.h"
+#include "hbone/server.h"
+#include "hbone/stream_relay.h"
+#include "identity/tls_credentials.h"
+#include "proxy/connection.h"
+#include "proxy/credentials.h"
+
+namespace zmesh::proxy {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+inline constexpr std::chrono::seconds kHandshakeTimeout{10};
+
+bool is_mesh_port(uint16_t port) {
+  return port == ZMESH_PORT_OUTBOUND || port == ZMESH_PORT_INBOUND_PLAIN ||
+         port == ZMESH_PORT_INBOUND_HBONE;
+}
+
+// What one TLS connection knows about its peer, shared by its streams.
+struct Peer {
+  tcp::endpoint addr;
+  identity::SpiffeId id;
+  std::shared_ptr<const identity::TlsCredentials> creds;  // ours, kept for the session's life
+};
+
+asio::awaitable<void> serve_stream(ProxyContext& ctx, WorkerState& worker,
+                                   std::shared_ptr<const PodNetns> pod, std::shared_ptr<Peer> peer,
+                                   std::shared_ptr<hbone::Stream> stream) {
+  const auto& request = stream->request();
+  auto snapshot = ctx.store.current();
+  ConnectionPeers peers;
+  peers.reporter = "destination";
+  peers.direction = "inbound";
+  peers.src_addr = to_string(peer->addr);
+  peers.dst_addr = to_string(request.target);
+  peers.source = snapshot->workload_by_ip(peer->addr.address()).get();
+  peers.destination = snapshot->workload_by_uid(pod->uid).get();
+  if (peers.destination)
+    peers.service = service_for_port(*snapshot, *peers.destination, request.target.port());
+  peers.security_policy = "mutual_tls";
+  peers.source_principal = peer->id.uri();
+  peers.destination_principal = peer->creds->cert->identity.uri();
+
+  // A tunnel may only lead into this pod, and never back into ztunnel's own ports.
+  if (request.target.address() != pod->ip || is_mesh_port(request.target.port())) {
+    stream->respond(400);
+    report_failure(ctx, peers, "CONNECT to " + peers.dst_addr + " is not an app port of this pod");
+    co_return;
+  }
+  auto app = co_await dial(ctx, *pod, request.target);
+  if (!app) {
+    stream->respond(503);
+    report_failure(ctx, peers, app.error().message);
+    co_return;
+  }
+  stream->respond(200);
+  // The stream is the client side here: socket -> stream bytes are the response.
+  auto report = begin_report(ctx, worker, std::move(peers), std::move(snapshot));
+  RelayCounters swapped{report.live.upstream_to_client, report.live.client_to_upstream};
+  hbone::start_stream_relay(std::move(*app), std::move(stream), swapped,
+                            [done = std::move(report.done)](const RelayResult& r) {
+                              RelayResult flipped = r;
+                              std::swap(flipped.client_to_upstream, flipped.upstream_to_client);
+                              done(flipped);
+                            });
+}
+
+}  // namespace
+
+asio::awaitable<void> handle_inbound_hbone(ProxyContext& ctx, WorkerState& worker,
+                                           std::shared_ptr<const PodNetns> pod,
+                                           tcp::socket socket) {
+  boost::system::error_code ec;
+  auto peer = std::make_shared<Peer>();
+  peer->addr = socket.remote_endpoint(ec);
+  if (ec) co_return;
+  peer->creds = co_await pod_credentials(pod->identity.get());
+  if (!peer->creds) {
+    spdlog::warn("pod {}: HBONE from {} refused: no workload certificate yet", pod->uid,
+                 to_string(peer->addr));
+    co_return;
+  }
+
+  auto tls = std::make_shared<hbone::TlsSocket>(std::move(socket), *peer->creds->server);
+  asio::steady_timer timer(tls->get_executor(), kHandshakeTimeout);
+  timer.async_wait([tls](boost::system::error_code e) {
+    if (!e) tls->lowest_layer().cancel();
+  });
+  co_await tls->async_handshake(asio::ssl::stream_base::server,
+                                asio::redirect_error(asio::use_awaitable, ec));
+  timer.cancel();
+  if (ec) {
+    spdlog::info("pod {}: TLS handshake from {} refused: {}", pod->uid, to_string(peer->addr),
+                 ec.message());
+    co_return;
+  }
+  auto id = identity::peer_identity(tls->native_handle());
+  if (!id) {
+    spdlog::info("pod {}: HBONE peer {} without identity: {}", pod->uid, to_string(peer->addr),
+                 id.error().message);
+    co_return;
+  }
+  peer->id = std::move(*id);
+
+  auto on_connect = [&ctx, &worker, pod, peer](std::shared_ptr<hbone::Stream> stream) {
+    return serve_stream(ctx, worker, pod, peer, std::move(stream));
+  };
+  co_await hbone::serve(tls, ctx.hbone_options, on_connect);
+}
+
+}  // namespace zmesh::proxy

@@ -1,0 +1,20 @@
+// Inbound HBONE (15008, in the pod's netns): mutual TLS with the pod's certificate, the
+// client's chain and trust domain verified; each CONNECT stream is checked (it must target
+// this pod, not a mesh port), the app is dialed inside the pod (503 when it refuses) and the
+// stream relayed to it.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+
+#include "proxy/pod_netns.h"
+#include "proxy/proxy_context.h"
+
+namespace zmesh::proxy {
+
+boost::asio::awaitable<void> handle_inbound_hbone(ProxyContext& ctx, WorkerState& worker,
+                                                  std::shared_ptr<const PodNetns> pod,
+                                                  boost::asio::ip::tcp::socket socket);
+
+}  // namespace zmesh::proxy
