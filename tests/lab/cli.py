@@ -2,6 +2,7 @@
 """scripts/lab - the node lab for humans.
 
   scripts/lab up [--name N] [--nodes 2] [--pods 2] [--plain 1] [--no-daemons] [--no-enroll]
+                 [--cert-ttl 24h] [--trust-domain cluster.local] [--enroll-skip POD ...]
   scripts/lab status [LAB]                 labs, nodes, pods, daemons (LAB = id or name; default: the only one)
   scripts/lab exec [--lab LAB] POD -- CMD...   run CMD inside POD (its cgroup + network namespace)
   scripts/lab node [--lab LAB] NODE -- CMD...  run CMD inside NODE's network namespace
@@ -34,7 +35,8 @@ def _find(ref: str | None) -> Lab:
 def cmd_up(a) -> int:
     lab = Lab(a.name, nodes=a.nodes, pods_per_node=a.pods, plain_per_node=a.plain,
               start_daemons=not a.no_daemons, enroll=not a.no_enroll, persistent=True,
-              log_level=a.log_level)
+              log_level=a.log_level, cert_ttl=a.cert_ttl, trust_domain=a.trust_domain,
+              enroll_skip=a.enroll_skip)
     try:
         lab.up()
     except BaseException:
@@ -51,6 +53,8 @@ def cmd_up(a) -> int:
 
 def _print_status(lab: Lab) -> None:
     print(f"lab {lab.id} name={lab.name} logs={lab.log_dir}")
+    print(f"  mesh CA {lab.ca_dir} (daemons get --ca-dir: {'yes' if lab.mtls else 'no, ztunnel lacks it'})"
+          f" trust domain {lab.trust_domain}" + (f", cert ttl {lab.cert_ttl}" if lab.cert_ttl else ""))
     for n in lab.nodes:
         pid = None
         from zlab.host import cgroup_procs
@@ -59,7 +63,8 @@ def _print_status(lab: Lab) -> None:
         print(f"  {n.name:8} netns={n.netns} ip={n.ip} ztunnel={'pid ' + str(pid) if pid else 'not running'}"
               f" run-dir={n.run_dir} pins={n.pin_root}")
         for p in n.pods:
-            print(f"    {p.full_name:18} ip={p.ip:14} netns={p.netns}")
+            skip = "  (not enrolled: enroll_skip)" if p.name in lab.enroll_skip else ""
+            print(f"    {p.full_name:18} ip={p.ip:14} netns={p.netns} id={p.identity}{skip}")
     for name, s in lab.services.items():
         print(f"  service {s['namespace']}/{name:10} {s['ip']}:{s['port']} -> {s['target']}  pods={','.join(s['pods'])}")
 
@@ -122,6 +127,10 @@ def main(argv=None) -> int:
     u.add_argument("--no-daemons", action="store_true")
     u.add_argument("--no-enroll", action="store_true")
     u.add_argument("--log-level", default="info")
+    u.add_argument("--cert-ttl", help="workload certificate lifetime (ztunnel --cert-ttl), e.g. 90s")
+    u.add_argument("--trust-domain", default="cluster.local")
+    u.add_argument("--enroll-skip", nargs="*", default=[], metavar="POD",
+                   help="mesh pods left unenrolled (e.g. for a test server on their :15008)")
     u.set_defaults(fn=cmd_up)
     s = sub.add_parser("status")
     s.add_argument("lab", nargs="?")

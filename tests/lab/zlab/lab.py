@@ -14,7 +14,7 @@ Shape (all names derived from a unique lab id "zl" + 6 hex digits, so labs never
   cgroups       <cgroup2>/<id>/node<i>/<pod>   (the node subtree is the daemon's --cgroup-root)
                 <cgroup2>/<id>/zt-node<i>      (the daemon itself, outside the pod subtree)
   pins          /sys/fs/bpf/<id>/node<i>
-  state         /run/zmesh-lab/<id>/ (lab.json, nodes/node<i>/{config,run})
+  state         /run/zmesh-lab/<id>/ (lab.json, ca/ = the shared plug-in CA, nodes/node<i>/{config,run,state})
   logs          /tmp/zmesh-lab-logs/<id>/ (daemon logs, access logs, pod logs; kept after teardown)
 Kubernetes view written to every node's config dir (cluster.yaml):
   Namespace mesh (istio.io/dataplane-mode=ambient), Namespace plain (no label)
@@ -23,6 +23,10 @@ Kubernetes view written to every node's config dir (cluster.yaml):
   Services mesh/svc-<i>-<j> 10.96.<i>.<11+j>:80 -> 8080 (one pod), mesh/echo 10.96.100.10:80 -> 8080 (all mesh pods),
            plain/plain-svc 10.96.200.10:80 -> 8080
 Every pod runs podtool's server on :8080.
+Mesh trust (zlab.mtls): one plug-in CA per lab made with openssl (<state>/ca); when the ztunnel
+binary knows --ca-dir, every daemon gets --ca-dir, --state-dir, --trust-domain (and --cert-ttl if
+cert_ttl is set), so all nodes form one mesh. Workload identities: Pod.identity. Pods named in
+enroll_skip stay out of enroll_all() (a mesh pod whose :15008 a test's own process may own).
 """
 from __future__ import annotations
 
@@ -35,7 +39,8 @@ import subprocess
 import sys
 import time
 
-from . import kube
+from . import kube, mtls
+from .reap import delete_netns_with_prefix
 from .host import (BPFFS, ID_PREFIX, LAB_LOG_ROOT, LAB_STATE_ROOT, LabError, cgroup2_root,
                    cgroup_procs, cgroup_remove_tree, http_get, ip, kill_popen, log, require_root, run, wait_for)
 
@@ -65,6 +70,7 @@ class Pod:
         self.cgroup = os.path.join(node.cgroup, name)
         self.labels = {"app": name, "version": "v1", "role": "echo" if namespace == MESH_NS else "plain"}
         self.service_account = f"sa-{name}"
+        self.identity = mtls.spiffe_id(namespace, self.service_account, lab.trust_domain)
         self.log_path = os.path.join(lab.log_dir, f"pod-{name}.log")
         self.results_path = os.path.join(lab.log_dir, f"pod-{name}.results.jsonl")
         self.server: subprocess.Popen | None = None
@@ -161,6 +167,7 @@ class Node:
         base = os.path.join(lab.state_dir, "nodes", self.name)
         self.config_dir = os.path.join(base, "config")
         self.run_dir = os.path.join(base, "run")
+        self.state_dir = os.path.join(base, "state")                # --state-dir
         self.log_path = os.path.join(lab.log_dir, f"{self.name}.ztunnel.log")
         self.access_log = os.path.join(lab.log_dir, f"{self.name}.access.log")
         self.pods: list[Pod] = []
@@ -180,6 +187,10 @@ class Node:
                "--access-log", self.access_log]
         if lab.workers:
             cmd += ["--workers", str(lab.workers)]
+        if lab.mtls:
+            cmd += ["--ca-dir", lab.ca_dir, "--state-dir", self.state_dir, "--trust-domain", lab.trust_domain]
+            if lab.cert_ttl:
+                cmd += ["--cert-ttl", lab.cert_ttl]
         cmd += list(lab.daemon_args)
         if lab.daemon_cpus:
             cmd = ["taskset", "-c", str(lab.daemon_cpus), *cmd]
@@ -335,7 +346,8 @@ class Lab:
     def __init__(self, name: str = "lab", nodes: int = 2, pods_per_node: int = 2, plain_per_node: int = 1,
                  build_dir: str | None = None, start_daemons: bool = True, enroll: bool = True,
                  servers: bool = True, workers: int | None = None, daemon_args=(), daemon_cpus: str | None = None,
-                 log_level: str = "info", lab_id: str | None = None, persistent: bool = False):
+                 log_level: str = "info", lab_id: str | None = None, persistent: bool = False,
+                 cert_ttl: str | None = None, trust_domain: str = mtls.DEFAULT_TRUST_DOMAIN, enroll_skip=()):
         if not 1 <= nodes <= 200 or not 0 <= pods_per_node <= 89 or not 0 <= plain_per_node <= 50:
             raise LabError("lab shape out of range (nodes 1-200, pods_per_node 0-89, plain_per_node 0-50)")
         self.name = name
@@ -346,16 +358,23 @@ class Lab:
         self.start_daemons, self.do_enroll, self.do_servers = start_daemons, enroll, servers
         self.workers, self.daemon_args, self.daemon_cpus, self.log_level = workers, list(daemon_args), daemon_cpus, log_level
         self.persistent = persistent
+        self.cert_ttl, self.trust_domain = cert_ttl, trust_domain
+        self.enroll_skip = {n.split("/")[-1] for n in enroll_skip}
         self.id = lab_id or self._new_id()
         self.cgroup2 = cgroup2_root()
         self.cgroup = os.path.join(self.cgroup2, self.id)
         self.pin_dir = os.path.join(BPFFS, self.id)
         self.state_dir = os.path.join(LAB_STATE_ROOT, self.id)
+        self.ca_dir = os.path.join(self.state_dir, "ca")          # the mesh's plug-in CA (--ca-dir)
         self.log_dir = os.path.join(LAB_LOG_ROOT, self.id)
         self.fab_netns = f"{self.id}-fab"
+        self.fab_netns_path = _netns_path(self.fab_netns)
         self._procs: list[subprocess.Popen] = []
         self.nodes = [Node(self, i) for i in range(nodes)]
         self.services: dict[str, dict] = {}
+        unknown = self.enroll_skip - {f"pod-{i}-{j}" for i in range(nodes) for j in range(pods_per_node)}
+        if unknown:
+            raise LabError(f"enroll_skip names no mesh pod: {sorted(unknown)}")
         for node in self.nodes:
             for j in range(pods_per_node):
                 node.pods.append(Pod(self, node, f"pod-{node.index}-{j}", MESH_NS, j,
@@ -385,6 +404,11 @@ class Lab:
             i = ID_PREFIX + secrets.token_hex(3)
             if not os.path.exists(os.path.join(LAB_STATE_ROOT, i)) and not os.path.exists(f"/run/netns/{i}-fab"):
                 return i
+
+    @property
+    def mtls(self) -> bool:
+        """Whether the daemons get the identity/CA flags (the binary under test knows --ca-dir)."""
+        return mtls.daemon_has_mtls(self.ztunnel)
 
     @property
     def pods(self) -> list[Pod]:
@@ -449,6 +473,7 @@ class Lab:
              "plain_per_node": self.plain_per_node, "build_dir": self.build_dir,
              "owner_pid": None if self.persistent else os.getpid(),
              "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "log_dir": self.log_dir,
+             "cert_ttl": self.cert_ttl, "trust_domain": self.trust_domain, "enroll_skip": sorted(self.enroll_skip),
              "daemons": {n.name: (n.daemon.pid if n.daemon else None) for n in self.nodes}}
         tmp = os.path.join(self.state_dir, "lab.json.tmp")
         with open(tmp, "w") as f:
@@ -470,6 +495,9 @@ class Lab:
             os.makedirs(n.daemon_cgroup, exist_ok=True)
             os.makedirs(n.run_dir, exist_ok=True)
         os.makedirs(self.pin_dir, exist_ok=True)
+        mtls.make_plugin_ca(self.ca_dir, cn=f"zlab root CA {self.id}")
+        for n in self.nodes:
+            os.makedirs(n.state_dir, mode=0o700, exist_ok=True)
         self.write_config()
         if self.do_servers:
             for p in self.pods:
@@ -491,7 +519,8 @@ class Lab:
 
     def enroll_all(self) -> None:
         for p in self.mesh_pods:
-            p.node.enroll(p)
+            if p.name not in self.enroll_skip:
+                p.node.enroll(p)
 
     def _build_network(self) -> None:
         fab = self.fab_netns
@@ -565,91 +594,8 @@ class Lab:
         with open(os.path.join(LAB_STATE_ROOT, lab_id, "lab.json")) as f:
             d = json.load(f)
         lab = cls(d["name"], d["nodes"], d["pods_per_node"], d["plain_per_node"], build_dir=d["build_dir"],
-                  lab_id=d["id"], persistent=d["owner_pid"] is None)
+                  lab_id=d["id"], persistent=d["owner_pid"] is None, cert_ttl=d.get("cert_ttl"),
+                  trust_domain=d.get("trust_domain", mtls.DEFAULT_TRUST_DOMAIN), enroll_skip=d.get("enroll_skip", ()))
         lab.log_dir = d.get("log_dir", lab.log_dir)
         lab.owner_pid = d["owner_pid"]
         return lab
-
-
-def delete_netns_with_prefix(prefix: str) -> list[str]:
-    left = []
-    cp = run(["ip", "netns", "list"], check=False)
-    names = [l.split()[0] for l in (cp.stdout or "").splitlines() if l.strip()]
-    for name in names:
-        if name.startswith(prefix):
-            if run(["ip", "netns", "del", name], check=False).returncode != 0:
-                left.append(f"netns {name}")
-    return left
-
-
-def list_labs() -> list[dict]:
-    out = []
-    if os.path.isdir(LAB_STATE_ROOT):
-        for i in sorted(os.listdir(LAB_STATE_ROOT)):
-            try:
-                with open(os.path.join(LAB_STATE_ROOT, i, "lab.json")) as f:
-                    out.append(json.load(f))
-            except (OSError, json.JSONDecodeError):
-                out.append({"id": i, "name": "?", "broken": True})
-    return out
-
-
-def _pid_alive(pid) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(int(pid), 0)
-        return True
-    except (ProcessLookupError, ValueError):
-        return False
-    except PermissionError:
-        return True
-
-
-def reap_stale(all_labs: bool = False) -> list[str]:
-    """Tear down labs whose owning process is gone (or every lab with all_labs=True), plus any
-    leftover lab-shaped netns, cgroups and pin dirs that no lab.json describes. Returns their ids."""
-    import re
-    pat = re.compile(rf"^{ID_PREFIX}[0-9a-f]{{6}}$")
-    reaped = []
-    known = set()
-    for d in list_labs():
-        known.add(d["id"])
-        if all_labs or d.get("broken") or (d.get("owner_pid") is not None and not _pid_alive(d.get("owner_pid"))):
-            try:
-                Lab.load(d["id"]).down()
-            except Exception:  # noqa: BLE001 - fall through to the raw sweep below
-                _raw_sweep(d["id"])
-            reaped.append(d["id"])
-    # orphans without state
-    ids = set()
-    cp = run(["ip", "netns", "list"], check=False)
-    for l in (cp.stdout or "").splitlines():
-        if l.strip():
-            ids.add(l.split()[0].split("-")[0])
-    try:
-        cg2 = cgroup2_root()
-        ids.update(os.listdir(cg2))
-    except (LabError, OSError):
-        cg2 = None
-    if os.path.isdir(BPFFS):
-        ids.update(os.listdir(BPFFS))
-    for i in sorted(x for x in ids if pat.match(x)):
-        if i in known and not all_labs and i not in reaped:
-            continue
-        if i in reaped:
-            _raw_sweep(i)  # make sure
-            continue
-        _raw_sweep(i)
-        reaped.append(i)
-    return reaped
-
-
-def _raw_sweep(lab_id: str) -> None:
-    try:
-        cgroup_remove_tree(os.path.join(cgroup2_root(), lab_id))
-    except LabError:
-        pass
-    shutil.rmtree(os.path.join(BPFFS, lab_id), ignore_errors=True)
-    delete_netns_with_prefix(lab_id + "-")
-    shutil.rmtree(os.path.join(LAB_STATE_ROOT, lab_id), ignore_errors=True)

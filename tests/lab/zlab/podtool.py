@@ -4,14 +4,16 @@
 Server:  podtool.py serve --port 8080 --name POD [--results FILE]
   Each connection starts with one command line:
     WHO\\n            -> one JSON line {"pod", "peer", "local"}, then close
-    XFER <n> <id>\\n  -> full duplex: the server sends n random bytes while it reads the client's
-                       bytes until EOF; then it appends {"id","peer","recv_len","recv_sha","sent_len",
-                       "sent_sha"} to the results file (JSON lines)
+    XFER <n> <id> [<rate>]\\n
+                    -> full duplex: the server sends n random bytes (at most <rate> bytes/s if given)
+                       while it reads the client's bytes until EOF; then it appends {"id","peer",
+                       "recv_len","recv_sha","sent_len","sent_sha"} to the results file (JSON lines)
     ECHO\\n           -> echo everything until EOF
     HOLD\\n           -> "OK\\n", then read until EOF
 Clients (print one JSON line, exit 0 on success):
   podtool.py who HOST PORT
-  podtool.py xfer HOST PORT NBYTES [--id ID]
+  podtool.py xfer HOST PORT NBYTES [--id ID] [--rate BYTES_PER_S]   (a paced, long-lived stream
+                                     both ways: NBYTES/RATE seconds)
   podtool.py hold HOST PORT SECONDS     (prints {"connected":..} at once, holds, then closes)
   podtool.py echo HOST PORT TEXT
 Stdlib only.
@@ -35,12 +37,18 @@ def _addr(a) -> str:
     return f"{a[0]}:{a[1]}"
 
 
-def _send_random(sock: socket.socket, n: int, box: dict) -> None:
+def _send_random(sock: socket.socket, n: int, box: dict, rate: float = 0) -> None:
     h = hashlib.sha256()
     sent = 0
+    chunk = CHUNK if rate <= 0 else max(1, min(CHUNK, int(rate / 20)))
+    t0 = time.monotonic()
     try:
         while sent < n:
-            b = os.urandom(min(CHUNK, n - sent))
+            if rate > 0:  # pace: never ahead of rate * elapsed
+                ahead = sent / rate - (time.monotonic() - t0)
+                if ahead > 0:
+                    time.sleep(ahead)
+            b = os.urandom(min(chunk, n - sent))
             sock.sendall(b)
             h.update(b)
             sent += len(b)
@@ -89,8 +97,9 @@ class Handler(socketserver.BaseRequestHandler):
             elif cmd[0] == "XFER":
                 n = int(cmd[1])
                 cid = cmd[2] if len(cmd) > 2 else ""
+                rate = float(cmd[3]) if len(cmd) > 3 else 0.0
                 box: dict = {}
-                t = threading.Thread(target=_send_random, args=(s, n, box), daemon=True)
+                t = threading.Thread(target=_send_random, args=(s, n, box, rate), daemon=True)
                 t.start()
                 rl, rs = _recv_all(s)
                 t.join()
@@ -149,9 +158,10 @@ def xfer(args) -> int:
     t0 = time.monotonic()
     s = _connect(args.host, args.port, args.timeout)
     local = _addr(s.getsockname())
-    s.sendall(f"XFER {args.nbytes} {args.id}\n".encode())
+    rate = f" {args.rate}" if args.rate > 0 else ""
+    s.sendall(f"XFER {args.nbytes} {args.id}{rate}\n".encode())
     box: dict = {}
-    t = threading.Thread(target=_send_random, args=(s, args.nbytes, box), daemon=True)
+    t = threading.Thread(target=_send_random, args=(s, args.nbytes, box, args.rate), daemon=True)
     t.start()
     rl, rs = _recv_all(s)
     t.join()
@@ -204,6 +214,7 @@ def main(argv=None) -> int:
         if name == "xfer":
             c.add_argument("nbytes", type=int)
             c.add_argument("--id", default="x")
+            c.add_argument("--rate", type=float, default=0.0, help="bytes per second each way (0: as fast as possible)")
         if name == "hold":
             c.add_argument("seconds", type=float)
         if name == "echo":
