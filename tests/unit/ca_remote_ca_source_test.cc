@@ -61,7 +61,7 @@ TEST_F(RemoteCaSourceTest, OpensWithNodeCredentials) {
       RemoteCaSource::open(io_.get_executor(), "zmesh-ca.istio-system:15012", creds_, kTd);
   ASSERT_TRUE(source.ok()) << source.error().message;
   EXPECT_EQ((*source)->describe(), "CA service at zmesh-ca.istio-system:15012");
-  EXPECT_FALSE((*source)->roots_changed());
+  EXPECT_FALSE((*source)->trust_changed());
 }
 
 TEST_F(RemoteCaSourceTest, RejectsBadAddressMissingFilesAndForeignTrustDomain) {
@@ -84,10 +84,10 @@ TEST_F(RemoteCaSourceTest, RootsChangedOnlyWhenRewrittenCredentialsBringNewRoots
   auto source = RemoteCaSource::open(io_.get_executor(), "127.0.0.1:1", creds_, kTd);
   ASSERT_TRUE(source.ok()) << source.error().message;
   issue(ca_a_);  // renewed by the same CA: same roots
-  EXPECT_FALSE((*source)->roots_changed());
+  EXPECT_FALSE((*source)->trust_changed());
   issue(ca_b_);  // the cluster moved to another root
-  EXPECT_TRUE((*source)->roots_changed());
-  EXPECT_FALSE((*source)->roots_changed());  // reported once
+  EXPECT_TRUE((*source)->trust_changed());
+  EXPECT_FALSE((*source)->trust_changed());  // reported once
 }
 
 }  // namespace

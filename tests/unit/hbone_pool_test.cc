@@ -112,6 +112,18 @@ TEST(HbonePool, SequentialConnectsReuseOneConnection) {
   });
 }
 
+TEST(HbonePool, WithoutReuseEveryStreamDialsItsOwnConnection) {
+  HboneEnv env;
+  auto server = env.start_server({}, echo_handler);
+  env.run([&]() -> asio::awaitable<void> {
+    ConnectionPool pool(env.io.get_executor(), {}, /*reuse=*/false);
+    auto options = env.connect_options();
+    for (int i = 0; i < 3; ++i) CO_ASSERT_TRUE(co_await echo_once(pool, server, options));
+    EXPECT_EQ(env.server->accepted, 3u);
+    EXPECT_EQ(pool.connections(), 0u);  // nothing is kept for later streams
+  });
+}
+
 TEST(HbonePool, StreamLimitOpensAnotherConnection) {
   HboneEnv env;
   SessionOptions options;

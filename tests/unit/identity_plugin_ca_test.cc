@@ -201,19 +201,19 @@ TEST_F(PluginCaTest, LocalCaSourceNoticesARootRotation) {
   auto src = LocalCaSource::open(LocalCaSource::Layout::kPlugin, dir_, "cluster.local");
   ASSERT_TRUE(src) << src.error().message;
   EXPECT_NE((*src)->describe().find(dir_), std::string::npos);
-  EXPECT_FALSE((*src)->roots_changed());
+  EXPECT_FALSE((*src)->trust_changed());
 
   std::string old_root = read("root-cert.pem");
   // Rewriting with the same content is not a roots change.
   write("root-cert.pem", old_root);
-  EXPECT_FALSE((*src)->roots_changed());
+  EXPECT_FALSE((*src)->trust_changed());
 
   // Rotation overlap: a new root is added next to the old one.
   EvpPkeyPtr new_key(EVP_EC_gen("P-256"));
   X509Ptr new_root = make_ca_cert("New Root", new_key.get(), nullptr, new_key.get());
   write("root-cert.pem", old_root + to_pem(new_root.get()));
-  EXPECT_TRUE((*src)->roots_changed());
-  EXPECT_FALSE((*src)->roots_changed());
+  EXPECT_TRUE((*src)->trust_changed());
+  EXPECT_FALSE((*src)->trust_changed());
   EXPECT_EQ((*src)->ca().roots().size(), 2u);
   auto sc = sign_via(**src, web_);
   ASSERT_TRUE(sc) << sc.error().message;
@@ -225,7 +225,7 @@ TEST_F(PluginCaTest, FailedReloadKeepsThePreviousCa) {
   auto src = LocalCaSource::open(LocalCaSource::Layout::kPlugin, dir_, "cluster.local");
   ASSERT_TRUE(src);
   write("ca-key.pem", "corrupt");
-  EXPECT_FALSE((*src)->roots_changed());
+  EXPECT_FALSE((*src)->trust_changed());
   auto sc = sign_via(**src, web_);
   ASSERT_TRUE(sc) << sc.error().message;
   EXPECT_EQ(verify(*sc), X509_V_OK);
@@ -245,13 +245,16 @@ TEST_F(PluginCaTest, LocalCaSourceSignReloadsFirst) {
   ASSERT_TRUE(sc) << sc.error().message;
   ASSERT_EQ(sc->chain.size(), 2u);
   EXPECT_EQ(X509_cmp(sc->chain[1].get(), inter2.get()), 0);
+  // Same roots, new signing CA: still a change, so workloads move to the new chain at once.
+  EXPECT_TRUE((*src)->trust_changed());
+  EXPECT_FALSE((*src)->trust_changed());
 }
 
 TEST_F(PluginCaTest, EmbeddedLocalCaSourceCreatesItsRoot) {
   auto src = LocalCaSource::open(LocalCaSource::Layout::kEmbedded, dir_ + "/ca", "cluster.local");
   ASSERT_TRUE(src) << src.error().message;
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/ca/root-cert.pem"));
-  EXPECT_FALSE((*src)->roots_changed());
+  EXPECT_FALSE((*src)->trust_changed());
   auto sc = sign_via(**src, web_);
   ASSERT_TRUE(sc) << sc.error().message;
 }

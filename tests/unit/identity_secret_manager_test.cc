@@ -40,7 +40,7 @@ class FlakySource : public CertificateSource {
     }
     co_return ca_.sign(csr_pem, identity, ttl);
   }
-  bool roots_changed() override { return std::exchange(roots_flag, false); }
+  bool trust_changed() override { return std::exchange(roots_flag, false); }
   std::string describe() const override { return "test CA"; }
 
   int fail_next = 0;

@@ -86,6 +86,22 @@ TEST(OptionsTest, IdentityFlags) {
   EXPECT_EQ(std::get<Options>(parse(kRequired)).cert_ttl, std::chrono::hours(24));
 }
 
+TEST(OptionsTest, HbonePoolFlags) {
+  const Options defaults = std::get<Options>(parse(kRequired));
+  EXPECT_EQ(defaults.hbone_max_streams, 100u);
+  EXPECT_TRUE(defaults.hbone_pool);
+  auto args = kRequired;
+  args.insert(args.end(), {"--hbone-max-streams", "8", "--no-hbone-pool"});
+  auto r = parse(args);
+  ASSERT_TRUE(std::holds_alternative<Options>(r));
+  EXPECT_EQ(std::get<Options>(r).hbone_max_streams, 8u);
+  EXPECT_FALSE(std::get<Options>(r).hbone_pool);
+  auto zero = kRequired;
+  zero.insert(zero.end(), {"--hbone-max-streams", "0"});
+  ASSERT_TRUE(std::holds_alternative<Error>(parse(zero)));
+  EXPECT_NE(std::get<Error>(parse(zero)).message.find("--hbone-max-streams"), std::string::npos);
+}
+
 TEST(OptionsTest, Durations) {
   EXPECT_EQ(*parse_duration("5s"), std::chrono::seconds(5));
   EXPECT_EQ(*parse_duration("1h30m"), std::chrono::seconds(5400));

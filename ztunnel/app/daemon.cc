@@ -29,6 +29,12 @@ namespace asio = boost::asio;
 
 namespace {
 
+hbone::SessionOptions hbone_options(const Options& o) {
+  hbone::SessionOptions options;
+  options.max_concurrent_streams = o.hbone_max_streams;
+  return options;
+}
+
 int fail(const std::string& what) {
   spdlog::critical("{}", what);
   return 1;
@@ -86,11 +92,11 @@ int run_daemon(const Options& o) {
   std::vector<proxy::WorkerState> workers(o.workers);
   proxy::ProxyContext ctx{o.node,   store,      **datapath,
                           metrics,  access_log, proxy::SocketFactory(ZMESH_MARK),
-                          secrets,  o.trust_domain, hbone::SessionOptions{}};
+                          secrets,  o.trust_domain, hbone_options(o)};
   for (size_t i = 0; i < workers.size(); ++i) {
     workers[i].index = i;
     workers[i].hbone = std::make_unique<hbone::ConnectionPool>(pool.context(i).get_executor(),
-                                                               ctx.hbone_options);
+                                                               ctx.hbone_options, o.hbone_pool);
   }
   enroll::PodRegistry registry(ctx, pool, workers, o.run_dir + "/enrolled.json");
 

@@ -63,7 +63,9 @@ std::variant<Options, ShowHelp, Error> parse_options(int argc, char** argv) {
     ("state-dir", po::value(&o.state_dir)->default_value(o.state_dir), "persistent state (the embedded CA lives in <state-dir>/ca)")
     ("ca-addr", po::value(&o.ca_addr), "cluster mode: CA service HOST:PORT (ztunnel ca serve) instead of a local CA")
     ("ca-credentials", po::value(&o.ca_credentials), "cluster mode: directory with node-cert.pem, node-key.pem, root-cert.pem (ztunnel ca issue-node)")
-    ("root-namespace", po::value(&o.root_namespace)->default_value(o.root_namespace), "Istio root namespace (mesh-wide policies)");
+    ("root-namespace", po::value(&o.root_namespace)->default_value(o.root_namespace), "Istio root namespace (mesh-wide policies)")
+    ("hbone-max-streams", po::value(&o.hbone_max_streams)->default_value(o.hbone_max_streams), "HBONE: concurrent streams per pooled connection")
+    ("no-hbone-pool", "HBONE: a new mTLS connection for every tunnel (to measure handshake cost)");
   // clang-format on
   po::variables_map vm;
   try {
@@ -103,6 +105,8 @@ std::variant<Options, ShowHelp, Error> parse_options(int argc, char** argv) {
     return make_error("--ca-addr and --ca-dir are exclusive: one CA source");
   if (o.trust_domain.empty() || o.trust_domain.find('/') != std::string::npos)
     return make_error("--trust-domain: \"" + o.trust_domain + "\" is not a trust domain name");
+  if (o.hbone_max_streams == 0) return make_error("--hbone-max-streams: must be at least 1");
+  o.hbone_pool = vm.count("no-hbone-pool") == 0;
   if (o.workers == 0) o.workers = std::max(1u, std::thread::hardware_concurrency());
   return o;
 }

@@ -32,8 +32,11 @@ struct Options {
   std::string ca_addr;         // cluster mode: CA service host:port
   std::string ca_credentials;  // cluster mode: node-cert.pem, node-key.pem, root-cert.pem
   std::string root_namespace = "istio-system";
-};
 
+  // HBONE client pool.
+  uint32_t hbone_max_streams = 100;  // streams per pooled connection
+  bool hbone_pool = true;            // false: one connection per tunnel (benchmarks)
+};
 
 struct ShowHelp {
   std::string text;

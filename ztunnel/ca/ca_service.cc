@@ -72,7 +72,7 @@ int run_ca_service(const ServeOptions& o) {
     tick.expires_after(std::chrono::seconds(1));
     tick.async_wait([&](boost::system::error_code ec) {
       if (ec) return;
-      if ((*signer)->roots_changed()) {
+      if ((*signer)->trust_changed()) {
         if (auto next = make_ca_server_tls(dir, o.trust_domain); next) {
           server.set_tls(std::move(*next));
           spdlog::info("ca: CA roots changed; server certificate reissued");

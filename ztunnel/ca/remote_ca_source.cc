@@ -111,7 +111,7 @@ Result<void> RemoteCaSource::reload_if_changed() {
   return ok();
 }
 
-bool RemoteCaSource::roots_changed() {
+bool RemoteCaSource::trust_changed() {
   if (auto r = reload_if_changed(); !r)
     spdlog::warn("{}: node credentials not reloaded, keeping the previous ones: {}", describe(),
                  r.error().message);

@@ -29,7 +29,7 @@ class RemoteCaSource : public identity::CertificateSource {
                                                              identity::SpiffeId identity,
                                                              std::chrono::seconds ttl) override;
   // True once after root-cert.pem in the credentials directory changed its roots.
-  bool roots_changed() override;
+  bool trust_changed() override;
   std::string describe() const override;  // "CA service at H:P"
 
   std::chrono::milliseconds timeout() const { return timeout_; }

@@ -1,6 +1,7 @@
 #include "hbone/connection_pool.h"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -30,10 +31,12 @@ std::string key_string(const PoolKey& key) {
 }  // namespace
 
 struct ConnectionPool::Impl : std::enable_shared_from_this<ConnectionPool::Impl> {
-  Impl(asio::any_io_executor e, SessionOptions o) : executor(std::move(e)), options(o) {}
+  Impl(asio::any_io_executor e, SessionOptions o, bool r)
+      : executor(std::move(e)), options(o), reuse(r) {}
 
   asio::any_io_executor executor;
   SessionOptions options;
+  bool reuse;
   std::unordered_map<std::string, std::vector<std::shared_ptr<Session>>> sessions;
   std::unordered_map<std::string, std::shared_ptr<Dial>> dials;
   bool closed = false;
@@ -90,8 +93,9 @@ struct ConnectionPool::Impl : std::enable_shared_from_this<ConnectionPool::Impl>
   }
 };
 
-ConnectionPool::ConnectionPool(asio::any_io_executor executor, SessionOptions options)
-    : impl_(std::make_shared<Impl>(std::move(executor), options)) {}
+ConnectionPool::ConnectionPool(asio::any_io_executor executor, SessionOptions options,
+                               bool reuse)
+    : impl_(std::make_shared<Impl>(std::move(executor), options, reuse)) {}
 
 ConnectionPool::~ConnectionPool() {
   impl_->closed = true;
@@ -104,6 +108,7 @@ asio::awaitable<Result<std::shared_ptr<Stream>>> ConnectionPool::connect(
     const PoolKey& key, const ConnectOptions& options, ConnectRequest request) {
   auto impl = impl_;  // the pool may go away while we wait
   const std::string id = key_string(key);
+  if (!impl->reuse) co_return co_await connect_unpooled(key, options, std::move(request));
   for (int attempt = 0;; ++attempt) {
     if (impl->closed) co_return make_error("HBONE connection pool closed");
     auto session = impl->pick(id);
@@ -118,6 +123,17 @@ asio::awaitable<Result<std::shared_ptr<Stream>>> ConnectionPool::connect(
     // A connection closing under us (a GOAWAY race) refuses the stream: retry once.
     if (stream || !refused || attempt > 0) co_return stream;
   }
+}
+
+asio::awaitable<Result<std::shared_ptr<Stream>>> ConnectionPool::connect_unpooled(
+    const PoolKey& key, const ConnectOptions& options, ConnectRequest request) {
+  auto impl = impl_;
+  auto session = co_await detail::dial_session(key.hbone_addr, options, impl->options);
+  if (!session) co_return session.error();
+  asio::co_spawn(impl->executor, Session::run(*session), asio::detached);
+  auto stream = co_await (*session)->open_stream(std::move(request));
+  (*session)->shutdown();  // GOAWAY now: the connection closes when this stream ends
+  co_return stream;
 }
 
 size_t ConnectionPool::connections() const {

@@ -40,7 +40,9 @@ struct ConnectOptions {
 
 class ConnectionPool {
  public:
-  ConnectionPool(boost::asio::any_io_executor executor, SessionOptions options);
+  // `reuse` false: every stream gets its own connection, closed when the stream ends (to
+  // measure the handshake cost; never the default).
+  ConnectionPool(boost::asio::any_io_executor executor, SessionOptions options, bool reuse = true);
   ~ConnectionPool();  // GOAWAY to every pooled connection; open streams finish first
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
@@ -54,6 +56,9 @@ class ConnectionPool {
   size_t connections() const;  // open pooled connections (for tests and /config_dump)
 
  private:
+  boost::asio::awaitable<Result<std::shared_ptr<Stream>>> connect_unpooled(
+      const PoolKey& key, const ConnectOptions& options, ConnectRequest request);
+
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };

@@ -290,6 +290,10 @@ const std::vector<X509Ptr>& CertificateAuthority::roots() const {
   return impl_->m.roots;
 }
 
+const X509* CertificateAuthority::signing_cert() const {
+  return impl_->m.cert.get();
+}
+
 const std::string& CertificateAuthority::dir() const {
   return impl_->dir;
 }

@@ -42,6 +42,7 @@ class CertificateAuthority {
                            std::chrono::seconds ttl) const;
 
   const std::vector<X509Ptr>& roots() const;
+  const X509* signing_cert() const;  // ca-cert.pem: issues every workload certificate
   const std::string& dir() const;
   // Identifies the files' contents as loaded (mtimes + sizes); changes when the directory is
   // rewritten, e.g. for a root rotation. Cheap: stat only.

@@ -13,6 +13,11 @@ Result<std::unique_ptr<CertificateAuthority>> load(LocalCaSource::Layout layout,
   return CertificateAuthority::load_embedded(dir);
 }
 
+// A change of either means re-issuing: the trusted roots and the certificate that signs.
+std::string trust_pem(const CertificateAuthority& ca) {
+  return to_pem(ca.roots()) + to_pem(ca.signing_cert());
+}
+
 }  // namespace
 
 Result<std::unique_ptr<LocalCaSource>> LocalCaSource::open(Layout layout, const std::string& dir,
@@ -31,7 +36,7 @@ LocalCaSource::LocalCaSource(Layout layout, std::string dir, std::string trust_d
       dir_(std::move(dir)),
       trust_domain_(std::move(trust_domain)),
       ca_(std::move(ca)),
-      roots_pem_(to_pem(ca_->roots())) {}
+      trust_pem_(trust_pem(*ca_)) {}
 
 void LocalCaSource::reload_if_changed() {
   std::string fp = CertificateAuthority::fingerprint(dir_);
@@ -56,12 +61,12 @@ boost::asio::awaitable<Result<SignedChain>> LocalCaSource::sign(std::string csr_
   co_return ca_->sign(csr_pem, identity, ttl);
 }
 
-bool LocalCaSource::roots_changed() {
+bool LocalCaSource::trust_changed() {
   reload_if_changed();
-  std::string pem = to_pem(ca_->roots());
-  if (pem == roots_pem_) return false;
-  roots_pem_ = std::move(pem);
-  spdlog::info("identity: trust roots changed in {}", describe());
+  std::string pem = trust_pem(*ca_);
+  if (pem == trust_pem_) return false;
+  trust_pem_ = std::move(pem);
+  spdlog::info("identity: trust roots or signing CA changed in {}", describe());
   return true;
 }
 

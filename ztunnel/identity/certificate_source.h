@@ -19,10 +19,10 @@ class CertificateSource {
   // Signs `csr_pem` for `identity`. Called on the control executor.
   virtual boost::asio::awaitable<Result<SignedChain>> sign(std::string csr_pem, SpiffeId identity,
                                                            std::chrono::seconds ttl) = 0;
-  // Called about once a second on the control executor: true when the trust roots changed
-  // since the last call (e.g. the plug-in CA directory was rewritten for a root rotation),
-  // so every workload certificate is re-issued at once.
-  virtual bool roots_changed() { return false; }
+  // Called about once a second on the control executor: true when the trust roots or the
+  // signing CA changed since the last call (e.g. the plug-in CA directory was rewritten for a
+  // root rotation), so every workload certificate is re-issued at once.
+  virtual bool trust_changed() { return false; }
   virtual std::string describe() const = 0;  // for logs: "plug-in CA /etc/cacerts", ...
 };
 
@@ -35,7 +35,7 @@ class LocalCaSource : public CertificateSource {
                                                      const std::string& trust_domain);
   boost::asio::awaitable<Result<SignedChain>> sign(std::string csr_pem, SpiffeId identity,
                                                    std::chrono::seconds ttl) override;
-  bool roots_changed() override;
+  bool trust_changed() override;
   std::string describe() const override;
   const CertificateAuthority& ca() const { return *ca_; }
 
@@ -46,7 +46,7 @@ class LocalCaSource : public CertificateSource {
   Layout layout_;
   std::string dir_, trust_domain_;
   std::unique_ptr<CertificateAuthority> ca_;
-  std::string roots_pem_;           // to tell a real roots change from an unrelated rewrite
+  std::string trust_pem_;  // roots + signing cert: tells a real change from an unrelated rewrite
   std::string failed_fingerprint_;  // last directory state that failed to load (logged once)
 };
 

@@ -167,8 +167,8 @@ asio::awaitable<void> roots_loop(CorePtr core) {
     boost::system::error_code ec;
     co_await core->tick.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (core->stopped) break;
-    bool reissue = core->source.roots_changed();
-    if (reissue) spdlog::info("trust roots changed: re-issuing all workload certificates");
+    bool reissue = core->source.trust_changed();
+    if (reissue) spdlog::info("CA changed: re-issuing all workload certificates");
     for (auto& [id, e] : core->entries) {
       // A slot whose handles are all gone: wake its loop so it ends and drops the entry.
       if (reissue || e->slot.expired()) {
