@@ -27,6 +27,12 @@ def step(name: str, fn) -> None:
         print(f"   !! {name} failed: {e}", flush=True)
 
 
+def reaches(client, server) -> bool:
+    """One short connection from `client` to `server`'s app answers."""
+    r = client.who(server.ip, APP_PORT, io_timeout=3, check=False, timeout=15)
+    return r.get("rc") == 0 and r.get("pod") == server.full_name
+
+
 def main() -> int:
     with Lab("demo", nodes=2, pods_per_node=2, plain_per_node=1) as lab:
         title(f"lab {lab.id}: 2 nodes (network namespaces), pods wired to them, one ztunnel per node")
@@ -49,7 +55,7 @@ def main() -> int:
                   f"{r['seconds']}s, sha256 {'match' if ok else 'MISMATCH'} both ways")
             if not ok:
                 raise RuntimeError("checksum mismatch")
-        title("pod -> pod across nodes (redirected by BPF into ztunnel on node0, delivered by ztunnel on node1)")
+        title("pod -> pod across nodes (BPF redirects into ztunnel on node0, HBONE mTLS to node1's ztunnel)")
         step("pod->pod", cross_node)
 
         def service_rr():
@@ -69,6 +75,30 @@ def main() -> int:
             print(f"  {a.full_name} -> {b.full_name}: the server saw the client's own address {w['peer']} (no proxy)")
         title("a pod outside the mesh (namespace without istio.io/dataplane-mode=ambient) talks directly")
         step("plain", plain)
+
+        def mutual_tls():
+            n0 = lab.nodes[0]
+            print(f"  every mesh workload has a SPIFFE certificate from the mesh CA ({lab.ca_dir}):")
+            print(f"  $ zmeshctl --run-dir {n0.run_dir} certs")
+            print("    " + n0.zmeshctl("certs").stdout.rstrip().replace("\n", "\n    "))
+            plain, dst = lab.pod("plain-0-0"), lab.pod("pod-1-0")
+            print(f"  no PeerAuthentication (PERMISSIVE): {plain.full_name} -> {dst.full_name} plaintext "
+                  f"{'accepted' if reaches(plain, dst) else 'REFUSED'}")
+            policy = ("apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n"
+                      "  name: strict\n  namespace: mesh\nspec:\n  mtls:\n    mode: STRICT\n")
+            print("  writing PeerAuthentication mesh/strict (mode STRICT) into both nodes' config dirs")
+            for n in lab.nodes:
+                n.write_config("peer-authentication.yaml", policy)
+            deadline = time.time() + 10
+            while reaches(plain, dst) and time.time() < deadline:
+                time.sleep(0.2)
+            print(f"  STRICT: {plain.full_name} -> {dst.full_name} plaintext "
+                  f"{'still accepted' if reaches(plain, dst) else 'refused (connection reset)'}; "
+                  f"mesh pod-0-0 -> {dst.full_name}: {src.who(dst.ip)['pod']} answered over mTLS")
+            for n in lab.nodes:
+                os.remove(os.path.join(n.config_dir, "peer-authentication.yaml"))
+        title("mutual TLS: workload certificates, and PeerAuthentication STRICT refusing plaintext")
+        step("mutual TLS", mutual_tls)
 
         def live():
             dst = lab.pod("pod-1-1")
@@ -95,7 +125,8 @@ def main() -> int:
         time.sleep(1.0)
 
         def metrics():
-            keep = ("reporter", "source_workload", "destination_workload", "destination_service", "pod")
+            keep = ("reporter", "source_workload", "destination_workload", "destination_service",
+                    "connection_security_policy", "pod")
             for n in lab.nodes:
                 print(f"  {n.name} :15020/stats/prometheus, non-zero istio_tcp_* and zmesh_bpf_* samples "
                       f"(labels shortened to {', '.join(keep)}):")
