@@ -128,8 +128,9 @@ asio::awaitable<Result<identity::SignedChain>> RemoteCaSource::sign(std::string 
   if (auto r = reload_if_changed(); !r)
     spdlog::warn("{}: node credentials not reloaded, keeping the previous ones: {}", describe(),
                  r.error().message);
-  auto fail = [this](const std::string& message) {
-    return make_error(describe() + ": " + message);
+  // The SecretManager prefixes describe() to the message itself.
+  auto fail = [](const std::string& message) {
+    return make_error(message);
   };
   // Named, not temporaries in the co_await: GCC 12 destroys such temporaries twice.
   HttpsTarget target{host_, port_, kCertificatesPath, ca_service_identity(trust_domain_)};

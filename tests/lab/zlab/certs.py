@@ -51,10 +51,15 @@ def load_pems(path: str) -> list[x509.Certificate]:
 
 def load_ca(ca_dir: str) -> CA:
     """The signing cert and key of an Istio plug-in CA directory, and its trusted roots."""
-    with open(os.path.join(ca_dir, "ca-key.pem"), "rb") as f:
+    return load_ca_files(os.path.join(ca_dir, "ca-cert.pem"), os.path.join(ca_dir, "ca-key.pem"),
+                         os.path.join(ca_dir, "root-cert.pem"))
+
+
+def load_ca_files(cert_path: str, key_path: str, roots_path: str) -> CA:
+    """A CA from separate PEM files: signing cert (first in the file), its key, the roots."""
+    with open(key_path, "rb") as f:
         key = serialization.load_pem_private_key(f.read(), None)
-    cert = load_pems(os.path.join(ca_dir, "ca-cert.pem"))[0]
-    return CA(cert, key, load_pems(os.path.join(ca_dir, "root-cert.pem")))
+    return CA(load_pems(cert_path)[0], key, load_pems(roots_path))
 
 
 def new_ca(cn: str = "foreign root CA", org: str = "not-the-mesh", days: int = 30) -> CA:

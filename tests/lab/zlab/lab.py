@@ -27,6 +27,11 @@ Mesh trust (zlab.mtls): one plug-in CA per lab made with openssl (<state>/ca); w
 binary knows --ca-dir, every daemon gets --ca-dir, --state-dir, --trust-domain (and --cert-ttl if
 cert_ttl is set), so all nodes form one mesh. Workload identities: Pod.identity. Pods named in
 enroll_skip stay out of enroll_all() (a mesh pod whose :15008 a test's own process may own).
+Cluster mode (ca_mode="service"): the CA dir is made by `ztunnel ca init`, every node gets
+credentials from `ztunnel ca issue-node` (<state>/nodes/node<i>/ca-credentials), and
+`ztunnel ca serve` runs in its own netns <id>-ca (eth0 10.10.0.2/24 on the fabric bridge,
+listening on 10.10.0.2:15012, its own copy of cluster.yaml, log <logs>/ca-service.log); the
+daemons get --ca-addr/--ca-credentials instead of --ca-dir.
 """
 from __future__ import annotations
 
@@ -51,6 +56,8 @@ APP_PORT = 8080
 SVC_PORT = 80
 MESH_NS = "mesh"
 PLAIN_NS = "plain"
+CA_SERVICE_IP = "10.10.0.2"     # cluster mode: `ztunnel ca serve` on the fabric
+CA_SERVICE_PORT = 15012
 
 
 def default_build_dir() -> str:
@@ -178,6 +185,11 @@ class Node:
         return f"Node({self.name} {self.ip})"
 
     # ------------------------------------------------------------ daemon
+    @property
+    def ca_credentials_dir(self) -> str:
+        """Cluster mode: this node's credentials for the CA service (ztunnel ca issue-node)."""
+        return os.path.join(self.lab.state_dir, "nodes", self.name, "ca-credentials")
+
     def daemon_argv(self) -> list[str]:
         lab = self.lab
         cmd = [lab.ztunnel, "--node", self.name, "--config-dir", self.config_dir,
@@ -188,7 +200,11 @@ class Node:
         if lab.workers:
             cmd += ["--workers", str(lab.workers)]
         if lab.mtls:
-            cmd += ["--ca-dir", lab.ca_dir, "--state-dir", self.state_dir, "--trust-domain", lab.trust_domain]
+            if lab.ca_mode == "service":
+                cmd += ["--ca-addr", lab.ca_addr, "--ca-credentials", self.ca_credentials_dir]
+            else:
+                cmd += ["--ca-dir", lab.ca_dir]
+            cmd += ["--state-dir", self.state_dir, "--trust-domain", lab.trust_domain]
             if lab.cert_ttl:
                 cmd += ["--cert-ttl", lab.cert_ttl]
         cmd += list(lab.daemon_args)
@@ -347,7 +363,8 @@ class Lab:
                  build_dir: str | None = None, start_daemons: bool = True, enroll: bool = True,
                  servers: bool = True, workers: int | None = None, daemon_args=(), daemon_cpus: str | None = None,
                  log_level: str = "info", lab_id: str | None = None, persistent: bool = False,
-                 cert_ttl: str | None = None, trust_domain: str = mtls.DEFAULT_TRUST_DOMAIN, enroll_skip=()):
+                 cert_ttl: str | None = None, trust_domain: str = mtls.DEFAULT_TRUST_DOMAIN, enroll_skip=(),
+                 ca_mode: str = "plugin"):
         if not 1 <= nodes <= 200 or not 0 <= pods_per_node <= 89 or not 0 <= plain_per_node <= 50:
             raise LabError("lab shape out of range (nodes 1-200, pods_per_node 0-89, plain_per_node 0-50)")
         self.name = name
@@ -360,6 +377,9 @@ class Lab:
         self.persistent = persistent
         self.cert_ttl, self.trust_domain = cert_ttl, trust_domain
         self.enroll_skip = {n.split("/")[-1] for n in enroll_skip}
+        if ca_mode not in ("plugin", "service"):
+            raise LabError(f"ca_mode {ca_mode!r}: 'plugin' (shared --ca-dir) or 'service' (ztunnel ca serve)")
+        self.ca_mode = ca_mode
         self.id = lab_id or self._new_id()
         self.cgroup2 = cgroup2_root()
         self.cgroup = os.path.join(self.cgroup2, self.id)
@@ -369,6 +389,16 @@ class Lab:
         self.log_dir = os.path.join(LAB_LOG_ROOT, self.id)
         self.fab_netns = f"{self.id}-fab"
         self.fab_netns_path = _netns_path(self.fab_netns)
+        # cluster mode's CA service (ca_mode="service")
+        self.ca_netns = f"{self.id}-ca"
+        self.ca_netns_path = _netns_path(self.ca_netns)
+        self.ca_ip, self.ca_port = CA_SERVICE_IP, CA_SERVICE_PORT
+        self.ca_addr = f"{self.ca_ip}:{self.ca_port}"
+        self.ca_config_dir = os.path.join(self.state_dir, "ca-service", "config")
+        self.ca_cgroup = os.path.join(self.cgroup, "ca-service")
+        self.ca_log = os.path.join(self.log_dir, "ca-service.log")
+        self.ca_proc: subprocess.Popen | None = None
+        self.ca_starts = 0
         self._procs: list[subprocess.Popen] = []
         self.nodes = [Node(self, i) for i in range(nodes)]
         self.services: dict[str, dict] = {}
@@ -454,6 +484,12 @@ class Lab:
         for n in self.nodes:
             os.makedirs(n.config_dir, exist_ok=True)
             n.write_config("cluster.yaml", text)
+        if self.ca_mode == "service":  # the CA service authorizes nodes against the same view
+            os.makedirs(self.ca_config_dir, exist_ok=True)
+            path = os.path.join(self.ca_config_dir, "cluster.yaml")
+            with open(path + ".tmp", "w") as f:
+                f.write(text)
+            os.rename(path + ".tmp", path)
 
     # ------------------------------------------------------------ lifecycle
     def __enter__(self) -> "Lab":
@@ -474,6 +510,7 @@ class Lab:
              "owner_pid": None if self.persistent else os.getpid(),
              "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "log_dir": self.log_dir,
              "cert_ttl": self.cert_ttl, "trust_domain": self.trust_domain, "enroll_skip": sorted(self.enroll_skip),
+             "ca_mode": self.ca_mode,
              "daemons": {n.name: (n.daemon.pid if n.daemon else None) for n in self.nodes}}
         tmp = os.path.join(self.state_dir, "lab.json.tmp")
         with open(tmp, "w") as f:
@@ -495,10 +532,15 @@ class Lab:
             os.makedirs(n.daemon_cgroup, exist_ok=True)
             os.makedirs(n.run_dir, exist_ok=True)
         os.makedirs(self.pin_dir, exist_ok=True)
-        mtls.make_plugin_ca(self.ca_dir, cn=f"zlab root CA {self.id}")
+        if self.ca_mode == "service":
+            self._make_cluster_ca()
+        else:
+            mtls.make_plugin_ca(self.ca_dir, cn=f"zlab root CA {self.id}")
         for n in self.nodes:
             os.makedirs(n.state_dir, mode=0o700, exist_ok=True)
         self.write_config()
+        if self.ca_mode == "service" and self.start_daemons:
+            self.start_ca_service()
         if self.do_servers:
             for p in self.pods:
                 p.start_server()
@@ -516,6 +558,61 @@ class Lab:
                 self.enroll_all()
         self._save()
         log(f"lab {self.id} up in {time.monotonic() - t0:.1f}s")
+
+    # ------------------------------------------------------------ cluster mode's CA service
+    def _make_cluster_ca(self) -> None:
+        """`ztunnel ca init` for the CA dir, `ztunnel ca issue-node` for every node's credentials."""
+        if not os.access(self.ztunnel, os.X_OK):
+            raise LabError(f"{self.ztunnel} not found: build first (scripts/build)")
+        run([self.ztunnel, "ca", "init", "--dir", self.ca_dir, "--trust-domain", self.trust_domain], timeout=30)
+        for n in self.nodes:
+            run([self.ztunnel, "ca", "issue-node", "--ca-dir", self.ca_dir, "--node", n.name,
+                 "--out", n.ca_credentials_dir, "--trust-domain", self.trust_domain], timeout=30)
+
+    def ca_service_argv(self) -> list[str]:
+        cmd = [self.ztunnel, "ca", "serve", "--listen", self.ca_addr, "--ca-dir", self.ca_dir,
+               "--config-dir", self.ca_config_dir, "--trust-domain", self.trust_domain, "--log-level", self.log_level]
+        return ["sh", "-c", 'echo $$ > "$1" && ns="$2" && shift 2 && exec nsenter --net="$ns" -- "$@"',
+                "zlab-ca", os.path.join(self.ca_cgroup, "cgroup.procs"), self.ca_netns_path, *cmd]
+
+    def start_ca_service(self, timeout: float = 15.0) -> None:
+        """Start `ztunnel ca serve` in the CA netns; returns once it logged that it serves."""
+        if self.ca_proc is not None and self.ca_proc.poll() is None:
+            raise LabError(f"CA service already running (pid {self.ca_proc.pid})")
+        os.makedirs(self.ca_cgroup, exist_ok=True)
+        self.ca_starts += 1
+        mark = f"===== zlab: ca serve start #{self.ca_starts} at {time.strftime('%H:%M:%S')} ====="
+        with open(self.ca_log, "a") as out:
+            out.write(mark + "\n")
+            out.flush()
+            self.ca_proc = subprocess.Popen(self.ca_service_argv(), stdout=out, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, start_new_session=True)
+
+        def serving():
+            if self.ca_proc.poll() is not None:
+                raise LabError(f"ztunnel ca serve exited with {self.ca_proc.returncode}:\n{self.ca_log_text()[-2000:]}")
+            text = self.ca_log_text()
+            return "ca: serving" in text[text.rfind(mark):]
+        wait_for(serving, timeout, 0.05, "ztunnel ca serve to listen")
+
+    def stop_ca_service(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int | None:
+        p = self.ca_proc
+        if p is None or p.poll() is not None:
+            return p.returncode if p else None
+        p.send_signal(sig)
+        try:
+            return p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(timeout=5)
+            raise LabError(f"ztunnel ca serve did not exit within {timeout}s of signal {sig}")
+
+    def ca_log_text(self) -> str:
+        try:
+            with open(self.ca_log, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
 
     def enroll_all(self) -> None:
         for p in self.mesh_pods:
@@ -553,6 +650,13 @@ class Lab:
             for m in self.nodes:
                 if m is not n:
                     ip("-n", n.netns, "route", "add", m.pod_cidr, "via", m.ip)
+        if self.ca_mode == "service":  # the CA service's host: one more port on the fabric
+            ip("netns", "add", self.ca_netns)
+            ip("-n", self.ca_netns, "link", "set", "lo", "up")
+            ip("link", "add", "eth0", "netns", self.ca_netns, "type", "veth", "peer", "name", "ca", "netns", fab)
+            ip("-n", fab, "link", "set", "ca", "master", "br0", "up")
+            ip("-n", self.ca_netns, "addr", "add", f"{self.ca_ip}/24", "dev", "eth0")
+            ip("-n", self.ca_netns, "link", "set", "eth0", "up")
 
     def down(self) -> list[str]:
         """Tear everything down; never raises. Returns a list of what could not be removed."""
@@ -573,8 +677,12 @@ class Lab:
                         wait_for(lambda: not cgroup_procs(n.daemon_cgroup), 5, 0.1, f"{n.name} ztunnel to exit")
             except Exception as e:  # noqa: BLE001
                 problems.append(f"{n.name} daemon: {e}")
+        try:
+            self.stop_ca_service(timeout=5)
+        except Exception as e:  # noqa: BLE001
+            problems.append(f"CA service: {e}")
         problems += cgroup_remove_tree(self.cgroup)
-        for p in self._procs + [n.daemon for n in self.nodes]:
+        for p in self._procs + [n.daemon for n in self.nodes] + [self.ca_proc]:
             kill_popen(p, signal.SIGKILL, wait=2)
         if os.path.isdir(self.pin_dir):
             shutil.rmtree(self.pin_dir, ignore_errors=True)
@@ -595,7 +703,8 @@ class Lab:
             d = json.load(f)
         lab = cls(d["name"], d["nodes"], d["pods_per_node"], d["plain_per_node"], build_dir=d["build_dir"],
                   lab_id=d["id"], persistent=d["owner_pid"] is None, cert_ttl=d.get("cert_ttl"),
-                  trust_domain=d.get("trust_domain", mtls.DEFAULT_TRUST_DOMAIN), enroll_skip=d.get("enroll_skip", ()))
+                  trust_domain=d.get("trust_domain", mtls.DEFAULT_TRUST_DOMAIN), enroll_skip=d.get("enroll_skip", ()),
+                  ca_mode=d.get("ca_mode", "plugin"))
         lab.log_dir = d.get("log_dir", lab.log_dir)
         lab.owner_pid = d["owner_pid"]
         return lab

@@ -34,6 +34,12 @@ CN = {cn}
 basicConstraints = critical,CA:TRUE
 keyUsage = critical,keyCertSign,cRLSign,digitalSignature
 subjectKeyIdentifier = hash
+
+[v3_intermediate]
+basicConstraints = critical,CA:TRUE,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign,digitalSignature
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
 """
 
 
@@ -49,23 +55,57 @@ def make_plugin_ca(ca_dir: str, org: str = "zlab", cn: str = "zlab root CA", day
     if os.path.exists(key):
         raise LabError(f"{key} exists: a plug-in CA directory is never overwritten")
     cert = os.path.join(ca_dir, "ca-cert.pem")
-    with tempfile.TemporaryDirectory(prefix="zlab-ca-") as tmp:
-        cnf = os.path.join(tmp, "openssl.cnf")
-        with open(cnf, "w") as f:
-            f.write(_OPENSSL_CNF.format(org=org, cn=cn))
-        old = os.umask(0o077)
-        try:
-            run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
-                 "-out", key], timeout=30)
-        finally:
-            os.umask(old)
-        run(["openssl", "req", "-x509", "-new", "-config", cnf, "-key", key, "-sha256",
-             "-days", str(days), "-out", cert], timeout=30)
+    openssl_root(key, cert, org=org, cn=cn, days=days)
     pem = open(cert).read()
     for name in ("root-cert.pem", "cert-chain.pem"):
         with open(os.path.join(ca_dir, name), "w") as f:
             f.write(pem)
     return ca_dir
+
+
+def _openssl_key(key: str) -> None:
+    old = os.umask(0o077)
+    try:
+        run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key],
+            timeout=30)
+    finally:
+        os.umask(old)
+
+
+def openssl_root(key: str, cert: str, org: str = "zlab", cn: str = "zlab root CA", days: int = 3650) -> None:
+    """A new self-signed EC P-256 root: its key to `key` (0600), its certificate to `cert`."""
+    with tempfile.TemporaryDirectory(prefix="zlab-ca-") as tmp:
+        cnf = os.path.join(tmp, "openssl.cnf")
+        with open(cnf, "w") as f:
+            f.write(_OPENSSL_CNF.format(org=org, cn=cn))
+        _openssl_key(key)
+        run(["openssl", "req", "-x509", "-new", "-config", cnf, "-key", key, "-sha256",
+             "-days", str(days), "-out", cert], timeout=30)
+
+
+def openssl_intermediate(key: str, cert: str, issuer_cert: str, issuer_key: str, org: str = "zlab",
+                         cn: str = "zlab intermediate CA", days: int = 3650) -> None:
+    """A new EC P-256 signing CA (CA:TRUE, pathlen 0) issued by issuer_cert/issuer_key, the way
+    Istio's plug-in CA docs make an intermediate: key to `key` (0600), certificate to `cert`."""
+    with tempfile.TemporaryDirectory(prefix="zlab-ca-") as tmp:
+        cnf = os.path.join(tmp, "openssl.cnf")
+        with open(cnf, "w") as f:
+            f.write(_OPENSSL_CNF.format(org=org, cn=cn))
+        _openssl_key(key)
+        csr = os.path.join(tmp, "ca.csr")
+        run(["openssl", "req", "-new", "-config", cnf, "-key", key, "-sha256", "-out", csr], timeout=30)
+        run(["openssl", "x509", "-req", "-in", csr, "-CA", issuer_cert, "-CAkey", issuer_key,
+             "-CAcreateserial", "-CAserial", os.path.join(tmp, "ca.srl"), "-sha256", "-days", str(days),
+             "-extfile", cnf, "-extensions", "v3_intermediate", "-out", cert], timeout=30)
+
+
+def write_atomic(path: str, data: str | bytes, mode: int = 0o644) -> None:
+    """Replace path in one rename (a daemon watching the directory never reads half a file)."""
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data.encode() if isinstance(data, str) else data)
+    os.rename(tmp, path)
 
 
 def openssl_text(cert_path: str) -> str:
