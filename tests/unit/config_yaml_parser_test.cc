@@ -103,7 +103,7 @@ TEST(YamlParser, ListWithDefaultsAndHeadlessService) {
 TEST(YamlParser, EmptyDocumentsAndUnknownKindsAreSkipped) {
   auto objects = parse_ok(
       "---\n---\n# only a comment\n---\napiVersion: networking.istio.io/v1\n"
-      "kind: VirtualService\nmetadata: {name: vs}\n---\napiVersion: v1\nkind: ConfigMap\n"
+      "kind: Gateway\nmetadata: {name: gw}\n---\napiVersion: v1\nkind: ConfigMap\n"
       "metadata: {name: cm}\n");
   EXPECT_TRUE(objects.empty());
   EXPECT_TRUE(parse_ok("").empty());

@@ -220,6 +220,8 @@ TEST(Snapshot, ToJson) {
                             {"name": "p9000", "protocol": "TCP", "port": 9000, "targetPort": 9090}],
                   "endpoints": ["shop/web-1"]}],
     "peerAuthentications": [],
+    "serviceAccounts": [], "endpointSlices": [], "virtualServices": [], "destinationRules": [],
+    "authorizationPolicies": [], "requestAuthentications": [],
     "rootNamespace": "istio-system"
   })");
   EXPECT_EQ(snap->to_json(), expected) << snap->to_json().dump(2);

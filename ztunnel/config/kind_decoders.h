@@ -18,6 +18,12 @@ state::Labels decode_label_map(const FieldReader& field);
 Object decode_namespace(const FieldReader& root, state::ObjectMeta meta);
 Object decode_pod(const FieldReader& root, state::ObjectMeta meta);
 Object decode_service(const FieldReader& root, state::ObjectMeta meta);
+Object decode_service_account(const FieldReader& root, state::ObjectMeta meta);
+Object decode_endpoint_slice(const FieldReader& root, state::ObjectMeta meta);
+Object decode_virtual_service(const FieldReader& root, state::ObjectMeta meta);
+Object decode_destination_rule(const FieldReader& root, state::ObjectMeta meta);
 Object decode_peer_authentication(const FieldReader& root, state::ObjectMeta meta);
+Object decode_authorization_policy(const FieldReader& root, state::ObjectMeta meta);
+Object decode_request_authentication(const FieldReader& root, state::ObjectMeta meta);
 
 }  // namespace zmesh::config

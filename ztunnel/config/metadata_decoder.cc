@@ -1,4 +1,5 @@
-// decode_metadata and decode_namespace (a Namespace is nothing but its metadata here).
+// decode_metadata, and the kinds that are nothing but their metadata here (Namespace,
+// ServiceAccount).
 #include "config/kind_decoders.h"
 #include "config/validation.h"
 #include "state/timestamp.h"
@@ -64,6 +65,10 @@ state::ObjectMeta decode_metadata(const FieldReader& metadata, bool namespaced,
 
 Object decode_namespace(const FieldReader& /*root*/, state::ObjectMeta meta) {
   return state::Namespace{std::move(meta)};
+}
+
+Object decode_service_account(const FieldReader& /*root*/, state::ObjectMeta meta) {
+  return state::ServiceAccount{std::move(meta)};
 }
 
 }  // namespace zmesh::config

@@ -9,12 +9,14 @@
 #include <string>
 #include <variant>
 
-#include "state/model.h"
+#include "state/config_set.h"
 
 namespace zmesh::config {
 
 using Object =
-    std::variant<state::Namespace, state::Pod, state::Service, state::PeerAuthentication>;
+    std::variant<state::Namespace, state::Pod, state::Service, state::EndpointSlice,
+                 state::ServiceAccount, state::VirtualService, state::DestinationRule,
+                 state::PeerAuthentication, state::AuthorizationPolicy, state::RequestAuthentication>;
 
 // Identifies an object across files and updates: (kind, namespace, name).
 struct ObjectKey {

@@ -99,25 +99,11 @@ std::vector<std::string> ObjectStore::commit() {
 }
 
 std::shared_ptr<const state::Snapshot> ObjectStore::build_snapshot() const {
-  std::vector<state::Namespace> namespaces;
-  std::vector<state::Pod> pods;
-  std::vector<state::Service> services;
-  std::vector<state::PeerAuthentication> peer_authentications;
+  state::ConfigSet objects;
   for (const auto& [key, served] : serving_) {
-    std::visit(
-        [&](const auto& o) {
-          using T = std::decay_t<decltype(o)>;
-          if constexpr (std::is_same_v<T, state::Namespace>) namespaces.push_back(o);
-          if constexpr (std::is_same_v<T, state::Pod>) pods.push_back(o);
-          if constexpr (std::is_same_v<T, state::Service>) services.push_back(o);
-          if constexpr (std::is_same_v<T, state::PeerAuthentication>) {
-            peer_authentications.push_back(o);
-          }
-        },
-        *served.object);
+    std::visit([&](const auto& o) { objects.add(o); }, *served.object);
   }
-  return state::Snapshot::build(namespaces, pods, services, peer_authentications,
-                                {root_namespace_});
+  return state::Snapshot::build(std::move(objects), {root_namespace_});
 }
 
 }  // namespace zmesh::config

@@ -64,6 +64,11 @@ struct ServicePort {
   std::string target_port_name;
 };
 
+// core/v1 ServiceAccount: only its name matters to the mesh (identities are per account).
+struct ServiceAccount {
+  ObjectMeta meta;
+};
+
 struct Service {
   ObjectMeta meta;
   std::vector<IpAddress> cluster_ips;  // spec.clusterIP + spec.clusterIPs ("None" -> empty)

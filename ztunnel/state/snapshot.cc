@@ -94,16 +94,25 @@ std::shared_ptr<const Snapshot> Snapshot::build(
     const std::vector<Namespace>& namespaces, const std::vector<Pod>& pods,
     const std::vector<Service>& services,
     const std::vector<PeerAuthentication>& peer_authentications, const BuildOptions& options) {
+  ConfigSet objects;
+  objects.namespaces = namespaces;
+  objects.pods = pods;
+  objects.services = services;
+  objects.peer_authentications = peer_authentications;
+  return build(std::move(objects), options);
+}
+
+std::shared_ptr<const Snapshot> Snapshot::build(ConfigSet objects, const BuildOptions& options) {
   auto s = std::make_shared<Snapshot>();
-  s->namespaces_ = namespaces;
-  s->peer_authentications_ = peer_authentications;
+  s->objects_ = std::move(objects);
+  const ConfigSet& o = s->objects_;  // stable from here on: candidates point into it
   s->root_namespace_ = options.root_namespace;
-  s->mtls_ = MtlsPolicies(peer_authentications, options.root_namespace);
-  for (const auto& ns : namespaces) s->ns_ambient_[ns.meta.name] = ns.ambient();
+  s->mtls_ = MtlsPolicies(o.peer_authentications, options.root_namespace);
+  for (const auto& ns : o.namespaces) s->ns_ambient_[ns.meta.name] = ns.ambient();
 
   // Endpoint candidates per namespace: live pods with an IP.
   std::unordered_map<std::string, std::vector<Candidate>> by_namespace;
-  for (const auto& pod : pods) {
+  for (const auto& pod : o.pods) {
     auto w = std::make_shared<const Workload>(
         make_workload(pod, s->namespace_ambient(pod.meta.namespace_)));
     s->workloads_.push_back(w);
@@ -118,7 +127,7 @@ std::shared_ptr<const Snapshot> Snapshot::build(
     }
   }
 
-  for (const auto& svc : services) {
+  for (const auto& svc : o.services) {
     auto info = std::make_shared<ServiceInfo>();
     info->name = svc.meta.name;
     info->namespace_ = svc.meta.namespace_;

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "state/config_set.h"
 #include "state/model.h"
 #include "state/mtls_policies.h"
 
@@ -94,16 +95,21 @@ class Snapshot {
 
   const std::vector<std::shared_ptr<const Workload>>& workloads() const { return workloads_; }
   const std::vector<std::shared_ptr<const ServiceInfo>>& services() const { return services_; }
-  const std::vector<Namespace>& namespaces() const { return namespaces_; }
+  const std::vector<Namespace>& namespaces() const { return objects_.namespaces; }
   const std::vector<PeerAuthentication>& peer_authentications() const {
-    return peer_authentications_;
+    return objects_.peer_authentications;
   }
+  // Every serving object as written (for config_dump and the compiled views above).
+  const ConfigSet& objects() const { return objects_; }
   const std::string& root_namespace() const { return root_namespace_; }
 
-  // {"namespaces", "workloads", "services", "peerAuthentications": [...], "rootNamespace"}
+  // {"namespaces", "workloads", "services", "peerAuthentications", "virtualServices", ...,
+  //  "rootNamespace"}
   nlohmann::json to_json() const;
 
   // Builds a snapshot (and its indexes) from validated objects.
+  static std::shared_ptr<const Snapshot> build(ConfigSet objects, const BuildOptions& options = {});
+  // The same, for the core kinds only (tests).
   static std::shared_ptr<const Snapshot> build(
       const std::vector<Namespace>& namespaces, const std::vector<Pod>& pods,
       const std::vector<Service>& services,
@@ -117,8 +123,7 @@ class Snapshot {
   std::unordered_map<std::string, std::shared_ptr<const Workload>> by_uid_;
   std::unordered_map<std::string, std::shared_ptr<const ServiceInfo>> by_vip_;
   std::unordered_map<std::string, bool> ns_ambient_;
-  std::vector<Namespace> namespaces_;
-  std::vector<PeerAuthentication> peer_authentications_;
+  ConfigSet objects_;
   std::string root_namespace_ = kDefaultRootNamespace;
   MtlsPolicies mtls_;
 };

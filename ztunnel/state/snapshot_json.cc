@@ -60,11 +60,19 @@ nlohmann::json peer_authentication_json(const PeerAuthentication& pa) {
   return out;
 }
 
+// "ns/name" of each object.
+template <typename T>
+nlohmann::json names_of(const std::vector<T>& objects) {
+  auto out = nlohmann::json::array();
+  for (const auto& o : objects) out.push_back(o.meta.namespace_ + "/" + o.meta.name);
+  return out;
+}
+
 }  // namespace
 
 nlohmann::json Snapshot::to_json() const {
   auto namespaces = nlohmann::json::array();
-  for (const auto& ns : namespaces_) {
+  for (const auto& ns : objects_.namespaces) {
     namespaces.push_back(
         {{"name", ns.meta.name}, {"labels", ns.meta.labels}, {"ambient", ns.ambient()}});
   }
@@ -73,13 +81,19 @@ nlohmann::json Snapshot::to_json() const {
   auto services = nlohmann::json::array();
   for (const auto& s : services_) services.push_back(service_json(*s));
   auto peer_authentications = nlohmann::json::array();
-  for (const auto& pa : peer_authentications_) {
+  for (const auto& pa : objects_.peer_authentications) {
     peer_authentications.push_back(peer_authentication_json(pa));
   }
   return {{"namespaces", namespaces},
           {"workloads", workloads},
           {"services", services},
+          {"serviceAccounts", names_of(objects_.service_accounts)},
+          {"endpointSlices", objects_.endpoint_slices},
+          {"virtualServices", objects_.virtual_services},
+          {"destinationRules", objects_.destination_rules},
           {"peerAuthentications", peer_authentications},
+          {"authorizationPolicies", objects_.authorization_policies},
+          {"requestAuthentications", objects_.request_authentications},
           {"rootNamespace", root_namespace_}};
 }
 
