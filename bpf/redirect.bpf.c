@@ -120,7 +120,12 @@ int zmesh_sk_lookup(struct bpf_sk_lookup* ctx) {
   if (zmesh_ip_is_loopback(&local) || zmesh_ip_equal(&local, &remote)) return SK_PASS;
 
   listener = bpf_map_lookup_elem(&zmesh_inbound_listeners, &local);
-  if (!listener) return SK_PASS;
+  if (!listener) {
+    /* Still enrolled but no listener: the daemon is restarting. SK_DROP fails the lookup, so
+     * the client gets a reset (as with Istio's in-pod redirect to an absent ztunnel) instead
+     * of reaching the app around the proxy, which would break PeerAuthentication STRICT. */
+    return bpf_map_lookup_elem(&zmesh_inbound_netns, &local) ? SK_DROP : SK_PASS;
+  }
   err = bpf_sk_assign(ctx, listener, 0);
   bpf_sk_release(listener);
   if (err) return SK_PASS; /* e.g. an IPv4-only listener for an IPv6 pod IP: normal lookup */

@@ -111,13 +111,24 @@ TEST_F(InboundSteeringTest, ReattachUpdatesInPlaceAndDetachRestoresNormalLookup)
       << "detach must be idempotent";
 }
 
-TEST_F(InboundSteeringTest, ClosedListenerMeansNormalLookup) {
+TEST_F(InboundSteeringTest, ClosedListenerOfAnEnrolledPodIsRefusedNotBypassed) {
   ASSERT_TRUE(attach().ok());
   inbound_.reset();  // the daemon died: the kernel drops the socket from the sockhash
   UniqueFd app = listen_in(pod_->fd(), ep(kPodIp, 9000));
+  // SK_DROP on a SYN makes the lookup fail: the client gets a reset, as with Istio's
+  // in-pod redirect to a ztunnel that is not there. The app never sees a connection that
+  // went around the proxy (PeerAuthentication STRICT holds during a restart).
   UniqueFd conn = connect_in(client_->fd(), ep(kPodIp, 9000));
-  ASSERT_TRUE(conn) << std::strerror(errno);
-  EXPECT_TRUE(accept_within(app.get()));
+  EXPECT_FALSE(conn);
+  EXPECT_EQ(errno, ECONNREFUSED) << std::strerror(errno);
+  EXPECT_FALSE(accept_within(app.get(), 200));
+
+  // The restarted daemon registers again: steered again.
+  inbound_ = listen_in(pod_->fd(), ep("0.0.0.0", 15006));
+  ASSERT_TRUE(attach().ok());
+  UniqueFd again = connect_in(client_->fd(), ep(kPodIp, 9000));
+  ASSERT_TRUE(again) << std::strerror(errno);
+  EXPECT_TRUE(accept_within(inbound_.get()));
 }
 
 }  // namespace
