@@ -1,0 +1,33 @@
+{{/* Names and labels shared by every object of the release. */}}
+
+{{- define "zmesh.labels" -}}
+app.kubernetes.io/part-of: zmesh
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- end -}}
+
+{{- define "zmesh.ztunnel.name" -}}
+{{ printf "%s-ztunnel" .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- end -}}
+
+{{- define "zmesh.ca.name" -}}
+{{ printf "%s-ca" .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- end -}}
+
+{{- define "zmesh.serviceAccountName" -}}
+{{ default (include "zmesh.ztunnel.name" .) .Values.serviceAccount.name }}
+{{- end -}}
+
+{{- define "zmesh.image" -}}
+{{ printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end -}}
+
+{{/* Paths inside the ztunnel container. The host's /sys/fs/* trees are mounted under /host, not at
+     /sys: the container runtime's default AppArmor profile denies writes below /sys (pins are writes),
+     and /sys/fs/cgroup in the container is the container's own cgroup namespace view. */}}
+{{- define "zmesh.path.bpffs" -}}/host/sys/fs/bpf{{- end -}}
+{{- define "zmesh.path.cgroup" -}}/host/sys/fs/cgroup{{- end -}}
+{{- define "zmesh.path.caDir" -}}/etc/zmesh/ca{{- end -}}
+{{- define "zmesh.path.nodeCredentials" -}}/etc/zmesh/node-credentials{{- end -}}
