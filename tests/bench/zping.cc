@@ -8,6 +8,12 @@
 //       trip; requests are paced open-loop-ish at --rate per second in total (a late request is
 //       sent at once, never skipped). Prints one JSON line: count, errors, min/p50/p90/p99/p999/max
 //       and mean round-trip in microseconds.
+//   zping connect --host H [--port 7000] [--size 64] [--seconds 5] [--warmup 0.5] [--conns 8]
+//       new connections per second: each of --conns threads loops connect, one --size
+//       request/response, close (closed loop, as fast as the path allows). Prints one JSON line:
+//       count (completed after the warm-up), errors (failed connect/request, with the first
+//       reason), attempts (all connects, warm-up included: to compare with a netns's TCP
+//       counters), conns_per_s, and p50/p99 of the whole connect-to-response time.
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -112,6 +118,19 @@ int serve(const Options& o) {
   }
 }
 
+sockaddr_in resolve(const Options& o) {
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  std::string port = std::to_string(o.port);
+  if (::getaddrinfo(o.host.c_str(), port.c_str(), &hints, &res) != 0 || !res) die("resolve");
+  sockaddr_in a{};
+  std::memcpy(&a, res->ai_addr, sizeof a);
+  ::freeaddrinfo(res);
+  return a;
+}
+
 int connect_to(const Options& o) {
   addrinfo hints{};
   hints.ai_family = AF_INET;
@@ -163,6 +182,52 @@ void client_conn(const Options& o, Result& r, Clock::time_point start) {
   ::close(fd);
 }
 
+
+// One thread of `zping connect`: a fresh connection per request, closed by us (the client
+// side keeps TIME_WAIT; the bench turns on tcp_tw_reuse so ports are not the limit).
+struct ConnResult {
+  std::vector<double> us;
+  long errors = 0;
+  long attempts = 0;
+  std::string first_error;
+};
+
+void connect_loop(const Options& o, const sockaddr_in& addr, ConnResult& r, Clock::time_point start) {
+  std::vector<char> msg(o.size, 'c'), back(o.size);
+  const auto warm_end =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.warmup));
+  const auto end = warm_end + std::chrono::duration_cast<Clock::duration>(
+                                  std::chrono::duration<double>(o.seconds));
+  for (;;) {
+    auto t0 = Clock::now();
+    if (t0 >= end) break;
+    ++r.attempts;
+    const char* failed = nullptr;
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) die("socket");
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0) {
+      failed = "connect";
+    } else {
+      nodelay(fd);
+      if (!write_all(fd, msg.data(), msg.size()))
+        failed = "send";
+      else if (!read_all(fd, back.data(), back.size()))
+        failed = "recv";
+    }
+    int err = errno;
+    ::close(fd);
+    if (failed) {
+      // counted whenever it happens (warm-up too): a failure is never hidden by timing
+      if (r.errors++ == 0) r.first_error = std::string(failed) + ": " + std::strerror(err);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // no hot loop on refusal
+      continue;
+    }
+    auto t1 = Clock::now();
+    if (t0 >= warm_end && t1 <= end)
+      r.us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+  }
+}
+
 double pct(const std::vector<double>& v, double p) {
   if (v.empty()) return 0;
   size_t i = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
@@ -198,11 +263,44 @@ int client(const Options& o) {
   return all.empty() ? 1 : 0;
 }
 
+int connect_rate(const Options& o) {
+  const sockaddr_in addr = resolve(o);
+  std::vector<ConnResult> results(static_cast<size_t>(o.conns));
+  std::vector<std::thread> threads;
+  auto start = Clock::now();
+  for (int i = 0; i < o.conns; ++i)
+    threads.emplace_back(connect_loop, std::cref(o), std::cref(addr),
+                         std::ref(results[static_cast<size_t>(i)]), start);
+  for (auto& t : threads) t.join();
+  std::vector<double> all;
+  long errors = 0, attempts = 0;
+  std::string first_error;
+  for (auto& r : results) {
+    all.insert(all.end(), r.us.begin(), r.us.end());
+    errors += r.errors;
+    attempts += r.attempts;
+    if (first_error.empty()) first_error = r.first_error;
+  }
+  std::sort(all.begin(), all.end());
+  for (char& c : first_error)
+    if (c == '"' || c == '\\') c = '\'';
+  std::printf(
+      "{\"count\": %zu, \"errors\": %ld, \"attempts\": %ld, \"conns\": %d, \"size\": %zu, "
+      "\"seconds\": %.2f, \"conns_per_s\": %.1f, \"p50_us\": %.1f, \"p90_us\": %.1f, "
+      "\"p99_us\": %.1f, \"max_us\": %.1f, \"first_error\": \"%s\"}\n",
+      all.size(), errors, attempts, o.conns, o.size, o.seconds,
+      static_cast<double>(all.size()) / o.seconds, pct(all, 50), pct(all, 90), pct(all, 99),
+      all.empty() ? 0 : all.back(), first_error.c_str());
+  return all.empty() ? 1 : 0;
+}
+
 void usage() {
   std::fprintf(stderr,
                "usage: zping server [--port P] [--bind A]\n"
                "       zping client --host H [--port P] [--size B] [--rate R] [--seconds S] "
-               "[--warmup S] [--conns N]\n");
+               "[--warmup S] [--conns N]\n"
+               "       zping connect --host H [--port P] [--size B] [--seconds S] [--warmup S] "
+               "[--conns N]\n");
   std::exit(2);
 }
 
@@ -238,5 +336,6 @@ int main(int argc, char** argv) {
   if (o.size == 0 || o.rate <= 0) usage();
   if (o.mode == "server") return serve(o);
   if (o.mode == "client") return client(o);
+  if (o.mode == "connect") return connect_rate(o);
   usage();
 }
