@@ -108,6 +108,7 @@ std::shared_ptr<const Snapshot> Snapshot::build(ConfigSet objects, const BuildOp
   const ConfigSet& o = s->objects_;  // stable from here on: candidates point into it
   s->root_namespace_ = options.root_namespace;
   s->mtls_ = MtlsPolicies(o.peer_authentications, options.root_namespace);
+  s->authz_ = AuthzPolicies(o.authorization_policies, options.root_namespace);
   for (const auto& ns : o.namespaces) s->ns_ambient_[ns.meta.name] = ns.ambient();
 
   // Endpoint candidates per namespace: live pods with an IP.

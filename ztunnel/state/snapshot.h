@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "state/authz_policies.h"
 #include "state/config_set.h"
 #include "state/model.h"
 #include "state/mtls_policies.h"
@@ -93,6 +94,9 @@ class Snapshot {
   // note: the caller decides what DISABLE means for HBONE (ztunnel ignores it).
   MtlsMode mtls_mode(const Workload& w, uint16_t port) const;
 
+  // The AuthorizationPolicies that apply to a workload, by action (AuthzPolicies::policies_for).
+  const AuthzPolicies& authz_policies() const { return authz_; }
+
   const std::vector<std::shared_ptr<const Workload>>& workloads() const { return workloads_; }
   const std::vector<std::shared_ptr<const ServiceInfo>>& services() const { return services_; }
   const std::vector<Namespace>& namespaces() const { return objects_.namespaces; }
@@ -126,6 +130,7 @@ class Snapshot {
   ConfigSet objects_;
   std::string root_namespace_ = kDefaultRootNamespace;
   MtlsPolicies mtls_;
+  AuthzPolicies authz_;
 };
 
 }  // namespace zmesh::state
