@@ -102,6 +102,47 @@ TEST(OptionsTest, HbonePoolFlags) {
   EXPECT_NE(std::get<Error>(parse(zero)).message.find("--hbone-max-streams"), std::string::npos);
 }
 
+// --kubeconfig or --in-cluster replace --config-dir: exactly one config source.
+TEST(OptionsTest, ConfigSourceFlags) {
+  const std::vector<std::string> base = {"--node", "n1", "--cgroup-root", "/g"};
+  auto with = [&](std::vector<std::string> extra) {
+    auto args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return parse(args);
+  };
+  auto kubeconfig = with({"--kubeconfig", "/k/config"});
+  ASSERT_TRUE(std::holds_alternative<Options>(kubeconfig));
+  EXPECT_EQ(std::get<Options>(kubeconfig).kubeconfig, "/k/config");
+  EXPECT_FALSE(std::get<Options>(kubeconfig).in_cluster);
+  EXPECT_TRUE(uses_kubernetes_api(std::get<Options>(kubeconfig)));
+
+  auto in_cluster = with({"--in-cluster"});
+  ASSERT_TRUE(std::holds_alternative<Options>(in_cluster));
+  EXPECT_TRUE(std::get<Options>(in_cluster).in_cluster);
+  EXPECT_TRUE(uses_kubernetes_api(std::get<Options>(in_cluster)));
+
+  auto dir = with({"--config-dir", "/c"});
+  ASSERT_TRUE(std::holds_alternative<Options>(dir));
+  EXPECT_FALSE(uses_kubernetes_api(std::get<Options>(dir)));
+
+  struct Case {
+    std::vector<std::string> extra;
+    std::string expect;
+  };
+  for (const auto& c : std::vector<Case>{
+           {{}, "--config-dir"},
+           {{"--kubeconfig", "/k", "--in-cluster"}, "exclusive"},
+           {{"--config-dir", "/c", "--kubeconfig", "/k"}, "exclusive"},
+           {{"--config-dir", "/c", "--in-cluster"}, "exclusive"},
+           {{"--kubeconfig", ""}, "--kubeconfig"},
+       }) {
+    auto r = with(c.extra);
+    ASSERT_TRUE(std::holds_alternative<Error>(r)) << c.expect;
+    EXPECT_NE(std::get<Error>(r).message.find(c.expect), std::string::npos)
+        << std::get<Error>(r).message;
+  }
+}
+
 TEST(OptionsTest, Durations) {
   EXPECT_EQ(*parse_duration("5s"), std::chrono::seconds(5));
   EXPECT_EQ(*parse_duration("1h30m"), std::chrono::seconds(5400));
@@ -121,7 +162,8 @@ TEST(OptionsTest, HelpListsTheFlags) {
   ASSERT_TRUE(std::holds_alternative<ShowHelp>(r));
   for (const char* flag :
        {"--node", "--config-dir", "--cgroup-root", "--bpf-pin-root", "--run-dir", "--ca-dir",
-        "--cert-ttl", "--trust-domain", "--state-dir", "--root-namespace"})
+        "--cert-ttl", "--trust-domain", "--state-dir", "--root-namespace", "--kubeconfig",
+        "--in-cluster"})
     EXPECT_NE(std::get<ShowHelp>(r).text.find(flag), std::string::npos) << flag;
 }
 

@@ -18,6 +18,9 @@
 #include "enroll/pod_registry.h"
 #include "identity/certificate_source.h"
 #include "identity/secret_manager.h"
+#include "kube/in_cluster.h"
+#include "kube/kube_source.h"
+#include "kube/kubeconfig.h"
 #include "proxy/proxy_context.h"
 #include "proxy/worker_pool.h"
 #include "state/store.h"
@@ -56,6 +59,36 @@ Result<std::unique_ptr<identity::CertificateSource>> open_certificate_source(
                                                                 o.trust_domain);
   if (!local) return local.error();
   return std::unique_ptr<identity::CertificateSource>(std::move(*local));
+}
+
+// The directory source (standalone), or the Kubernetes API (--kubeconfig, --in-cluster).
+Result<std::unique_ptr<config::ConfigSource>> open_config_source(
+    const Options& o, asio::io_context& control, config::DirectorySource::OnSnapshot on_snapshot) {
+  if (!uses_kubernetes_api(o)) {
+    return std::unique_ptr<config::ConfigSource>(std::make_unique<config::DirectorySource>(
+        control, o.config_dir, o.root_namespace, std::move(on_snapshot)));
+  }
+  auto credentials = o.in_cluster ? kube::in_cluster_credentials(::getenv)
+                                  : kube::load_kubeconfig(o.kubeconfig);
+  if (!credentials) return credentials.error();
+  return std::unique_ptr<config::ConfigSource>(std::make_unique<kube::KubeSource>(
+      control, std::move(*credentials), o.root_namespace, std::move(on_snapshot)));
+}
+
+// Runs the control thread until the source has its first complete view (the directory's is
+// immediate; the API server's after every kind's first LIST) or a signal stops the daemon.
+// Re-enrolling pods needs it: against a half-empty config they would look gone.
+void wait_for_config(asio::io_context& control, const config::ConfigSource& source) {
+  auto since = std::chrono::steady_clock::now(), logged = since;
+  while (!source.synced() && !control.stopped()) {
+    control.run_one_for(std::chrono::milliseconds(200));
+    auto now = std::chrono::steady_clock::now();
+    if (now - logged >= std::chrono::seconds(10)) {
+      logged = now;
+      spdlog::warn("config: still waiting for the first complete view ({}s)",
+                   std::chrono::duration_cast<std::chrono::seconds>(now - since).count());
+    }
+  }
 }
 
 }  // namespace
@@ -100,20 +133,18 @@ int run_daemon(const Options& o) {
   }
   enroll::PodRegistry registry(ctx, pool, workers, o.run_dir + "/enrolled.json");
 
-  config::DirectorySource source(control, o.config_dir, o.root_namespace, [&](auto snapshot) {
+  auto source = open_config_source(o, control, [&](auto snapshot) {
     store.publish(snapshot);
     registry.on_snapshot(*snapshot);
   });
-  if (auto r = source.start(); !r) return fail("config: " + r.error().message);
+  if (!source) return fail("config: " + source.error().message);
+  if (auto r = (*source)->start(); !r) return fail("config: " + r.error().message);
 
-  DaemonView view{o,       store,   registry, source, **datapath, metrics, secrets,
+  DaemonView view{o,       store,   registry, **source, **datapath, metrics, secrets,
                   (*certificates)->describe(), std::chrono::steady_clock::now()};
   std::atomic<bool> ready{false};
   auto servers = start_endpoints(control, view, ready);
   if (!servers) return fail(servers.error().message);
-  // Only after our ports and control socket are ours: a second daemon for the same node must
-  // fail above rather than join the pods' SO_REUSEPORT listener groups here.
-  registry.restore();
 
   asio::signal_set signals(control, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int sig) {
@@ -122,9 +153,15 @@ int run_daemon(const Options& o) {
     ready = false;
     control.stop();
   });
-  ready = true;
-  spdlog::info("ready: {} pods enrolled", registry.size());
-  control.run();
+  wait_for_config(control, **source);
+  if (!control.stopped()) {
+    // Only after our ports and control socket are ours: a second daemon for the same node
+    // must fail above rather than join the pods' SO_REUSEPORT listener groups here.
+    registry.restore();
+    ready = true;
+    spdlog::info("ready: {} pods enrolled", registry.size());
+    control.run();
+  }
   pool.stop();
   // The pools live on the (now stopped) workers; drop them before the contexts go.
   for (auto& w : workers) w.hbone.reset();

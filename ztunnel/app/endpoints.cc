@@ -44,6 +44,11 @@ json status(const DaemonView& v) {
       {"bpfPinsReused", v.datapath.reused()},
       {"cgroupRoot", v.options.cgroup_root},
       {"configDir", v.options.config_dir},
+      {"configSource", uses_kubernetes_api(v.options)
+                           ? (v.options.in_cluster ? "kubernetes (in-cluster)"
+                                                   : "kubernetes (" + v.options.kubeconfig + ")")
+                           : "directory"},
+      {"configSynced", v.source.synced()},
       {"configErrors", v.source.errors()},
       {"enrolled", v.registry.to_json()},
       {"ports", {{"outbound", 15001}, {"inboundPlaintext", 15006}, {"inboundHbone", 15008}}},

@@ -11,7 +11,7 @@
 #include "app/options.h"
 #include "bpf/datapath.h"
 #include "common/result.h"
-#include "config/directory_source.h"
+#include "config/config_source.h"
 #include "enroll/pod_registry.h"
 #include "identity/secret_manager.h"
 #include "state/store.h"
@@ -24,7 +24,7 @@ struct DaemonView {
   const Options& options;
   state::Store& store;
   enroll::PodRegistry& registry;
-  config::DirectorySource& source;
+  config::ConfigSource& source;
   bpf::Datapath& datapath;
   telemetry::Metrics& metrics;
   identity::SecretManager& secrets;

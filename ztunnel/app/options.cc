@@ -42,12 +42,14 @@ std::variant<Options, ShowHelp, Error> parse_options(int argc, char** argv) {
   std::string cert_ttl = "24h";
   po::options_description desc(
       "ztunnel: zmesh node proxy (one per node)\n\n"
-      "Usage: ztunnel --node NAME --config-dir DIR --cgroup-root PATH [options]\n\nOptions");
+      "Usage: ztunnel --node NAME (--config-dir DIR | --kubeconfig FILE | --in-cluster) --cgroup-root PATH [options]\n\nOptions");
   // clang-format off
   desc.add_options()
     ("help,h", "show this help")
     ("node", po::value(&o.node), "this node's name (matches Pod spec.nodeName); required")
-    ("config-dir", po::value(&o.config_dir), "directory of Kubernetes YAML (standalone source); required")
+    ("config-dir", po::value(&o.config_dir), "directory of Kubernetes YAML (standalone source)")
+    ("kubeconfig", po::value(&o.kubeconfig), "config from the Kubernetes API server of this kubeconfig's current context")
+    ("in-cluster", "config from the Kubernetes API server, as the pod's service account")
     ("cgroup-root", po::value(&o.cgroup_root), "cgroup v2 directory holding this node's pods; required")
     ("bpf-pin-root", po::value(&o.bpf_pin_root)->default_value(o.bpf_pin_root), "bpffs directory for pinned maps and links")
     ("run-dir", po::value(&o.run_dir)->default_value(o.run_dir), "control socket and state directory")
@@ -79,8 +81,19 @@ std::variant<Options, ShowHelp, Error> parse_options(int argc, char** argv) {
     text << desc;
     return ShowHelp{text.str()};
   }
-  for (const char* required : {"node", "config-dir", "cgroup-root"})
+  for (const char* required : {"node", "cgroup-root"})
     if (!vm.count(required)) return make_error(std::string("missing required flag --") + required);
+  o.in_cluster = vm.count("in-cluster") != 0;
+  if (o.in_cluster && vm.count("kubeconfig"))
+    return make_error("--kubeconfig and --in-cluster are exclusive: one way to reach the API server");
+  if (vm.count("kubeconfig") && o.kubeconfig.empty())
+    return make_error("--kubeconfig: empty path");
+  if (uses_kubernetes_api(o) && vm.count("config-dir"))
+    return make_error(std::string("--config-dir and ") +
+                      (o.in_cluster ? "--in-cluster" : "--kubeconfig") +
+                      " are exclusive: one config source");
+  if (!uses_kubernetes_api(o) && !vm.count("config-dir"))
+    return make_error("missing required flag --config-dir (or --kubeconfig, --in-cluster)");
   static constexpr const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};
   if (std::find(std::begin(kLevels), std::end(kLevels), o.log_level) == std::end(kLevels))
     return make_error("--log-level: unknown level \"" + o.log_level + "\"");

@@ -13,7 +13,9 @@ namespace zmesh::app {
 
 struct Options {
   std::string node;
-  std::string config_dir;
+  std::string config_dir;  // standalone source: a directory of Kubernetes YAML
+  std::string kubeconfig;  // Kubernetes API source from a kubeconfig's current context
+  bool in_cluster = false; // Kubernetes API source with the pod's service account
   std::string cgroup_root;
   std::string bpf_pin_root = "/sys/fs/bpf/zmesh";
   std::string run_dir = "/var/run/zmesh";
@@ -37,6 +39,10 @@ struct Options {
   uint32_t hbone_max_streams = 100;  // streams per pooled connection
   bool hbone_pool = true;            // false: one connection per tunnel (benchmarks)
 };
+
+inline bool uses_kubernetes_api(const Options& o) {
+  return o.in_cluster || !o.kubeconfig.empty();
+}
 
 struct ShowHelp {
   std::string text;

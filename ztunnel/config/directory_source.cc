@@ -170,6 +170,7 @@ Result<void> DirectorySource::start() {
   if (!watched) return watched;
   if (auto r = impl_->rescan(); !r) return r;
   impl_->publish();
+  started_ = true;
   return ok();
 }
 

@@ -10,11 +10,12 @@
 #include <vector>
 
 #include "common/result.h"
+#include "config/config_source.h"
 #include "state/snapshot.h"
 
 namespace zmesh::config {
 
-class DirectorySource {
+class DirectorySource : public ConfigSource {
  public:
   using OnSnapshot = std::function<void(std::shared_ptr<const state::Snapshot>)>;
 
@@ -25,17 +26,19 @@ class DirectorySource {
   // With the root namespace "istio-system".
   DirectorySource(boost::asio::io_context& io, std::string dir, OnSnapshot on_snapshot)
       : DirectorySource(io, std::move(dir), state::kDefaultRootNamespace, std::move(on_snapshot)) {}
-  ~DirectorySource();
+  ~DirectorySource() override;
 
   // Loads the directory once (calling on_snapshot) and starts watching it (inotify).
-  Result<void> start();
+  Result<void> start() override;
+  bool synced() const override { return started_; }
 
   // Errors from the most recent load, one per rejected object or file.
-  std::vector<std::string> errors() const;
+  std::vector<std::string> errors() const override;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  bool started_ = false;
 };
 
 }  // namespace zmesh::config

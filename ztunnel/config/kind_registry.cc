@@ -5,7 +5,7 @@
 
 namespace zmesh::config {
 
-const KindInfo* find_kind(std::string_view group, std::string_view kind) {
+std::span<const KindInfo> known_kinds() {
   static const KindInfo kKinds[] = {
       {"", "Namespace", {"v1"}, false, dns1123_label_error, decode_namespace},
       {"", "Pod", {"v1"}, true, dns1123_subdomain_error, decode_pod},
@@ -24,7 +24,11 @@ const KindInfo* find_kind(std::string_view group, std::string_view kind) {
       {"security.istio.io", "RequestAuthentication", {"v1", "v1beta1"}, true,
        dns1123_subdomain_error, decode_request_authentication},
   };
-  for (const auto& k : kKinds) {
+  return kKinds;
+}
+
+const KindInfo* find_kind(std::string_view group, std::string_view kind) {
+  for (const auto& k : known_kinds()) {
     if (k.group == group && k.kind == kind) return &k;
   }
   return nullptr;

@@ -2,6 +2,7 @@
 // Objects of kinds not listed here are ignored.
 #pragma once
 
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -21,6 +22,9 @@ struct KindInfo {
   // to root.errors().
   Object (*decode)(const FieldReader& root, state::ObjectMeta meta) = nullptr;
 };
+
+// Every kind the mesh understands (what a Kubernetes source lists and watches).
+std::span<const KindInfo> known_kinds();
 
 // nullptr when the kind is not one the mesh understands.
 const KindInfo* find_kind(std::string_view group, std::string_view kind);

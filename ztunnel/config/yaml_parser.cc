@@ -130,4 +130,25 @@ Result<std::vector<DecodedObject>> parse_yaml(const std::string& text, const std
   return out;
 }
 
+Result<std::vector<DecodedObject>> parse_object(const std::string& text, const std::string& unit,
+                                                const std::string& source) {
+  if (text.size() > kMaxFileBytes) {
+    return make_error(unit + ": larger than " + std::to_string(kMaxFileBytes >> 20) + " MiB");
+  }
+  YAML::Node doc;
+  try {
+    doc = YAML::Load(text);
+  } catch (const std::exception& e) {
+    return make_error(unit + ": not JSON or YAML: " + e.what());
+  }
+  std::vector<DecodedObject> out;
+  DocumentDecoder decoder(unit, source, out);
+  try {
+    decoder.decode(doc, "object", "", false);
+  } catch (const std::exception& e) {
+    out.push_back({std::nullopt, nullptr, unit + ": " + e.what()});
+  }
+  return out;
+}
+
 }  // namespace zmesh::config

@@ -17,4 +17,11 @@ namespace zmesh::config {
 Result<std::vector<DecodedObject>> parse_yaml(const std::string& text, const std::string& file,
                                               const std::string& source);
 
+// One object as JSON or YAML text, e.g. from the Kubernetes API (yaml-cpp reads JSON, and a
+// quoted "80" stays a string as in YAML): no List, no multi-document. `unit` prefixes error
+// messages as `file` does above; `source` is the object's meta.source as is. Zero objects
+// when the kind is not one the mesh knows.
+Result<std::vector<DecodedObject>> parse_object(const std::string& text, const std::string& unit,
+                                                const std::string& source);
+
 }  // namespace zmesh::config
