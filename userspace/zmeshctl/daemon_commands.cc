@@ -11,6 +11,7 @@
 #include "control/control.h"
 #include "control/ops.h"
 #include "certs_view.h"
+#include "mesh_views.h"
 #include "status_view.h"
 
 namespace zmesh::zmeshctl {
@@ -89,6 +90,24 @@ int run_config_dump(const GlobalOptions& options) {
   return kExitOk;
 }
 
+// workloads, services, policies: one part of the daemon's config_dump as a table or JSON.
+int run_view(const GlobalOptions& options, const std::string& what) {
+  auto reply = ask_daemon(options, what, control::config_dump_request());
+  if (!reply) return kExitFailure;
+  const json config = reply->contains("config") ? (*reply)["config"] : *reply;
+  json part = what == "policies" ? policies_of(config) : config.value(what, json::array());
+  if (options.json()) {
+    print_json(part);
+  } else if (what == "workloads") {
+    std::cout << render_workloads(part);
+  } else if (what == "services") {
+    std::cout << render_services(part);
+  } else {
+    std::cout << render_policies(part);
+  }
+  return kExitOk;
+}
+
 int run_certs(const GlobalOptions& options) {
   auto reply = ask_daemon(options, "certs", control::certs_request());
   if (!reply) return kExitFailure;
@@ -129,6 +148,12 @@ void add_daemon_commands(CLI::App& app, const GlobalOptions& options,
 
   auto* dump = app.add_subcommand("config-dump", "Print the daemon's configuration (JSON)");
   commands.push_back({dump, [&options] { return run_config_dump(options); }});
+
+  for (const char* what : {"workloads", "services", "policies"}) {
+    auto* view = app.add_subcommand(what, std::string("List the daemon's current ") + what +
+                                              " (from its config view)");
+    commands.push_back({view, [&options, what] { return run_view(options, what); }});
+  }
 
   auto* certs = app.add_subcommand("certs", "List workload certificates (identity, serial, validity, chain)");
   commands.push_back({certs, [&options] { return run_certs(options); }});

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "cli.h"
+#include "analyze_command.h"
 #include "connections_command.h"
 #include "daemon_commands.h"
 
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   std::vector<Command> commands;
   add_daemon_commands(app, options, commands);
   add_connections_command(app, options, commands);
+  add_analyze_command(app, options, commands);
 
   try {
     app.parse(argc, argv);
