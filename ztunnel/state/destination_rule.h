@@ -6,14 +6,28 @@
 
 #include "state/istio_common.h"
 #include "state/model.h"
+#include "state/traffic_policy.h"
 
 namespace zmesh::state {
 
-struct DestinationRule {
-  ObjectMeta meta;
+// A named set of the host's endpoints (by label); its policy replaces the rule's block by
+// block (MergeTrafficPolicy), and only applies when a route names the subset.
+struct Subset {
+  std::string name;
+  Labels labels;
+  std::optional<TrafficPolicy> traffic_policy;
 };
 
-// The object as config_dump shows it.
+struct DestinationRule {
+  ObjectMeta meta;
+  std::string host;
+  std::optional<TrafficPolicy> traffic_policy;
+  std::vector<Subset> subsets;
+  std::vector<std::string> export_to;
+  std::optional<Labels> workload_selector;  // workloadSelector.matchLabels
+};
+
+// The object as config_dump shows it: field names as in the Istio YAML, unset fields left out.
 void to_json(nlohmann::json& j, const DestinationRule& object);
 
 }  // namespace zmesh::state
