@@ -39,6 +39,14 @@ TEST(OptionsTest, MissingRequiredFlagIsNamed) {
   EXPECT_NE(std::get<Error>(r).message.find("--cgroup-root"), std::string::npos);
 }
 
+TEST(OptionsTest, MissingConfigSourceIsNamedFirst) {
+  auto r = parse({"--node", "n1"});
+  ASSERT_TRUE(std::holds_alternative<Error>(r));
+  EXPECT_NE(std::get<Error>(r).message.find("--config-dir (or --kubeconfig, --in-cluster)"),
+            std::string::npos)
+      << std::get<Error>(r).message;
+}
+
 TEST(OptionsTest, BadValuesAreRejectedWithTheFlag) {
   struct Case {
     std::vector<std::string> extra;

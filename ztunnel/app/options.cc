@@ -81,9 +81,12 @@ std::variant<Options, ShowHelp, Error> parse_options(int argc, char** argv) {
     text << desc;
     return ShowHelp{text.str()};
   }
-  for (const char* required : {"node", "cgroup-root"})
-    if (!vm.count(required)) return make_error(std::string("missing required flag --") + required);
+  if (!vm.count("node")) return make_error("missing required flag --node");
   o.in_cluster = vm.count("in-cluster") != 0;
+  // The config source before --cgroup-root: `ztunnel --node x` first learns where config comes from.
+  if (!o.in_cluster && !vm.count("kubeconfig") && !vm.count("config-dir"))
+    return make_error("missing required flag --config-dir (or --kubeconfig, --in-cluster)");
+  if (!vm.count("cgroup-root")) return make_error("missing required flag --cgroup-root");
   if (o.in_cluster && vm.count("kubeconfig"))
     return make_error("--kubeconfig and --in-cluster are exclusive: one way to reach the API server");
   if (vm.count("kubeconfig") && o.kubeconfig.empty())
