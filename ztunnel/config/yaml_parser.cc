@@ -7,6 +7,8 @@
 
 #include "config/kind_decoders.h"
 #include "config/kind_registry.h"
+#include "config/utf8.h"
+#include "config/yaml_documents.h"
 
 namespace zmesh::config {
 namespace {
@@ -105,9 +107,12 @@ Result<std::vector<DecodedObject>> parse_yaml(const std::string& text, const std
   if (text.size() > kMaxFileBytes) {
     return make_error(file + ": larger than " + std::to_string(kMaxFileBytes >> 20) + " MiB");
   }
+  if (auto at = first_invalid_utf8(text)) {
+    return make_error(file + ": invalid YAML: not UTF-8 (byte " + std::to_string(*at + 1) + ")");
+  }
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(text);
+    docs = load_all_documents(text);  // not YAML::LoadAll: see yaml_documents.h
   } catch (const YAML::Exception& e) {
     std::string at = e.mark.is_null() ? ""
                                       : "line " + std::to_string(e.mark.line + 1) + ", column " +
@@ -134,6 +139,9 @@ Result<std::vector<DecodedObject>> parse_object(const std::string& text, const s
                                                 const std::string& source) {
   if (text.size() > kMaxFileBytes) {
     return make_error(unit + ": larger than " + std::to_string(kMaxFileBytes >> 20) + " MiB");
+  }
+  if (auto at = first_invalid_utf8(text)) {
+    return make_error(unit + ": not UTF-8 (byte " + std::to_string(*at + 1) + ")");
   }
   YAML::Node doc;
   try {
