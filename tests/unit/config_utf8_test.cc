@@ -21,19 +21,39 @@ bool json_accepts(const std::string& s) {
 }
 
 TEST(Utf8, AgreesWithTheJsonDumperOnEdgeCases) {
-  const std::vector<std::string> cases = {
-      "", "plain", "caf\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xEF\xBB\xBFkind: Pod",
-      "\xED\x9F\xBF", "\xEE\x80\x80", "\xF4\x8F\xBF\xBF",            // last before surrogates, after, max
-      "\x87", "caf\xC3", "\xC0\x80", "\xC1\xBF", "\xE0\x80\x80",     // stray, truncated, overlong
-      "\xE0\x9F\xBF", "\xED\xA0\x80", "\xED\xBF\xBF", "\xF0\x8F\xBF\xBF",  // overlong, surrogates
-      "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\xFF", "\xE2\x82", "\xE2\x28\xA1"};
+  const std::vector<std::string> cases = {"",
+                                          "plain",
+                                          "caf\xC3\xA9",
+                                          "\xE2\x82\xAC",
+                                          "\xF0\x9F\x98\x80",
+                                          "\xEF\xBB\xBFkind: Pod",
+                                          "\xED\x9F\xBF",
+                                          "\xEE\x80\x80",
+                                          "\xF4\x8F\xBF\xBF",  // last before surrogates, after, max
+                                          "\x87",
+                                          "caf\xC3",
+                                          "\xC0\x80",
+                                          "\xC1\xBF",
+                                          "\xE0\x80\x80",  // stray, truncated, overlong
+                                          "\xE0\x9F\xBF",
+                                          "\xED\xA0\x80",
+                                          "\xED\xBF\xBF",
+                                          "\xF0\x8F\xBF\xBF",  // overlong, surrogates
+                                          "\xF4\x90\x80\x80",
+                                          "\xF5\x80\x80\x80",
+                                          "\xFF",
+                                          "\xE2\x82",
+                                          "\xE2\x28\xA1"};
   for (const auto& s : cases) {
     EXPECT_EQ(!first_invalid_utf8(s).has_value(), json_accepts(s)) << testing::PrintToString(s);
   }
 }
 
 TEST(Utf8, ReportsTheFirstBadByte) {
-  EXPECT_EQ(first_invalid_utf8("ab\xC3\xA9" "cd\x87" "ef"), 6u);
+  EXPECT_EQ(first_invalid_utf8("ab\xC3\xA9"
+                               "cd\x87"
+                               "ef"),
+            6u);
   EXPECT_EQ(first_invalid_utf8("abc\xE2\x82"), 3u);
 }
 
@@ -52,7 +72,8 @@ TEST(Utf8, ParseYamlRejectsTheFileAndParseObjectTheObject) {
 
 TEST(Utf8, ValidMultibyteTextStillParses) {
   auto file = parse_yaml(
-      "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  annotations: {team: caf\xC3\xA9}\n",
+      "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  annotations: {team: "
+      "caf\xC3\xA9}\n",
       "ns.yaml", "/dir/ns.yaml");
   ASSERT_TRUE(file.ok()) << file.error().message;
   ASSERT_EQ(file->size(), 1u);

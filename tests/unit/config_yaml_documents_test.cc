@@ -53,7 +53,7 @@ TEST(YamlDocuments, SameAsLoadAllOnEdgeCases) {
       "!custom {a: [!t x, 'y', \"z\"]}\n",
       "%YAML 1.2\n--- \"doc\"\n",
       "- [a, {b: c}]\n- {d: [e]}\n",
-      "a: [1, 2\n",            // errors are the same too
+      "a: [1, 2\n",  // errors are the same too
       "a: *missing\n",
       "{a: b}}\n",
   };
@@ -76,7 +76,8 @@ TEST(YamlDocuments, SameAsLoadAllOnTheConfigCorpus) {
 }
 
 TEST(YamlDocuments, AStrayCommaIsAnErrorNotAnEndlessLoop) {
-  // YAML::LoadAll(",") never returns with yaml-cpp 0.7 (regressions/stray-comma-loops-forever.yaml).
+  // YAML::LoadAll(",") never returns with yaml-cpp 0.7
+  // (regressions/stray-comma-loops-forever.yaml).
   for (const std::string text : {",", "kind: Pod\n---\n, \n", "{a: 1},\n"}) {
     auto start = std::chrono::steady_clock::now();
     EXPECT_THROW(load_all_documents(text), YAML::ParserException) << text;
