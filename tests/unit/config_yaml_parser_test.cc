@@ -132,6 +132,22 @@ status:
   EXPECT_EQ(pod.phase, "Pending");
 }
 
+TEST(YamlParser, EmptyNameIsRequiredNotAnUnnamedObject) {
+  // Found by fuzzing: `name: ""` was accepted without a key, and the store then read the
+  // missing key. Every kind's name is required, empty or absent.
+  for (const char* name : {"\"\"", "null", "~"}) {
+    auto parsed = parse_yaml(std::string("apiVersion: v1\nkind: Pod\nmetadata: {name: ") + name +
+                                 ", namespace: shop}\n",
+                             "t.yaml", "/t.yaml");
+    ASSERT_TRUE(parsed.ok());
+    const auto& objects = *parsed;
+    ASSERT_EQ(objects.size(), 1u) << name;
+    EXPECT_EQ(objects[0].object, nullptr) << name;
+    EXPECT_NE(objects[0].error.find("metadata.name: required"), std::string::npos)
+        << objects[0].error;
+  }
+}
+
 TEST(YamlParser, JsonIsYamlToo) {
   auto objects = parse_ok(
       R"({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api", "namespace": "ns"},

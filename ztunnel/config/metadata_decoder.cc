@@ -31,9 +31,10 @@ state::ObjectMeta decode_metadata(const FieldReader& metadata, bool namespaced,
   if (metadata.present() && !metadata.is_map()) return meta;
 
   FieldReader name = metadata.field("name");
-  if (auto s = name.string()) meta.name = *s;
+  auto text = name.string();  // records a wrong type itself
+  if (text) meta.name = *text;
   if (meta.name.empty()) {
-    if (!name.present()) name.error("required");
+    if (!name.present() || text) name.error("required");  // absent, null or ""
   } else if (auto err = name_error(meta.name); !err.empty()) {
     name.error(err);
   }

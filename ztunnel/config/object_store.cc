@@ -52,7 +52,7 @@ std::vector<std::string> ObjectStore::commit() {
       continue;
     }
     for (const auto& decoded : state.objects) {
-      if (decoded.object) {
+      if (decoded.object && decoded.key) {  // decoders reject unnamed objects; never trust it
         candidates[*decoded.key].push_back({decoded.object, &file});
         continue;
       }
