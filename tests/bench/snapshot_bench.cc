@@ -32,7 +32,9 @@ struct Clock {
   }
 };
 
-double ms_since(Clock::time_point start) { return Clock::now() - start; }
+double ms_since(Clock::time_point start) {
+  return Clock::now() - start;
+}
 
 // Resident set size in MiB, from /proc/self/statm.
 double rss_mib() {
@@ -50,27 +52,32 @@ std::string ip(uint32_t base, uint32_t n) {
 
 json pod(int svc, int i, int n, const std::string& version = "v1") {
   std::string name = "app" + std::to_string(svc) + "-" + std::to_string(i);
-  return {{"apiVersion", "v1"},
-          {"kind", "Pod"},
-          {"metadata",
-           {{"name", name},
-            {"namespace", "ns" + std::to_string(svc % 100)},
-            {"labels", {{"app", "app" + std::to_string(svc)}, {"version", version}}}}},
-          {"spec",
-           {{"nodeName", "node" + std::to_string(n % 500)},
-            {"serviceAccountName", "sa" + std::to_string(svc)},
-            {"containers", json::array({{{"name", "app"}, {"ports", json::array({{{"containerPort", 8080}}})}}})}}},
-          {"status", {{"phase", "Running"}, {"podIP", ip(0x0a000000u, static_cast<uint32_t>(n) + 10)}}}};
+  return {
+      {"apiVersion", "v1"},
+      {"kind", "Pod"},
+      {"metadata",
+       {{"name", name},
+        {"namespace", "ns" + std::to_string(svc % 100)},
+        {"labels", {{"app", "app" + std::to_string(svc)}, {"version", version}}}}},
+      {"spec",
+       {{"nodeName", "node" + std::to_string(n % 500)},
+        {"serviceAccountName", "sa" + std::to_string(svc)},
+        {"containers",
+         json::array({{{"name", "app"}, {"ports", json::array({{{"containerPort", 8080}}})}}})}}},
+      {"status",
+       {{"phase", "Running"}, {"podIP", ip(0x0a000000u, static_cast<uint32_t>(n) + 10)}}}};
 }
 
 json service(int svc) {
-  return {{"apiVersion", "v1"},
-          {"kind", "Service"},
-          {"metadata", {{"name", "app" + std::to_string(svc)}, {"namespace", "ns" + std::to_string(svc % 100)}}},
-          {"spec",
-           {{"clusterIP", ip(0x0a600000u, static_cast<uint32_t>(svc) + 10)},
-            {"selector", {{"app", "app" + std::to_string(svc)}}},
-            {"ports", json::array({{{"name", "http"}, {"port", 80}, {"targetPort", 8080}}})}}}};
+  return {
+      {"apiVersion", "v1"},
+      {"kind", "Service"},
+      {"metadata",
+       {{"name", "app" + std::to_string(svc)}, {"namespace", "ns" + std::to_string(svc % 100)}}},
+      {"spec",
+       {{"clusterIP", ip(0x0a600000u, static_cast<uint32_t>(svc) + 10)},
+        {"selector", {{"app", "app" + std::to_string(svc)}}},
+        {"ports", json::array({{{"name", "http"}, {"port", 80}, {"targetPort", 8080}}})}}}};
 }
 
 // A mix of the policy kinds: AuthorizationPolicy, PeerAuthentication, VirtualService,
@@ -80,30 +87,52 @@ json policy(int k) {
   json meta = {{"name", "p" + std::to_string(k)}, {"namespace", ns}};
   switch (k % 4) {
     case 0:
-      return {{"apiVersion", "security.istio.io/v1"}, {"kind", "AuthorizationPolicy"}, {"metadata", meta},
-              {"spec", {{"selector", {{"matchLabels", {{"app", app}}}}},
-                        {"action", "ALLOW"},
-                        {"rules", json::array({{{"from", json::array({{{"source", {{"principals", json::array({"cluster.local/ns/" + ns + "/sa/sa1"})}}}}})},
-                                                {"to", json::array({{{"operation", {{"ports", json::array({"8080"})}}}}})}}})}}}};
+      return {{"apiVersion", "security.istio.io/v1"},
+              {"kind", "AuthorizationPolicy"},
+              {"metadata", meta},
+              {"spec",
+               {{"selector", {{"matchLabels", {{"app", app}}}}},
+                {"action", "ALLOW"},
+                {"rules",
+                 json::array(
+                     {{{"from", json::array({{{"source",
+                                               {{"principals", json::array({"cluster.local/ns/" +
+                                                                            ns + "/sa/sa1"})}}}}})},
+                       {"to",
+                        json::array({{{"operation", {{"ports", json::array({"8080"})}}}}})}}})}}}};
     case 1:
-      return {{"apiVersion", "security.istio.io/v1"}, {"kind", "PeerAuthentication"}, {"metadata", meta},
-              {"spec", {{"selector", {{"matchLabels", {{"app", app}}}}}, {"mtls", {{"mode", "STRICT"}}}}}};
+      return {{"apiVersion", "security.istio.io/v1"},
+              {"kind", "PeerAuthentication"},
+              {"metadata", meta},
+              {"spec",
+               {{"selector", {{"matchLabels", {{"app", app}}}}}, {"mtls", {{"mode", "STRICT"}}}}}};
     case 2:
-      return {{"apiVersion", "networking.istio.io/v1"}, {"kind", "VirtualService"}, {"metadata", meta},
-              {"spec", {{"hosts", json::array({app})},
-                        {"http", json::array({{{"route", json::array({{{"destination", {{"host", app}, {"subset", "v1"}}}, {"weight", 90}},
-                                                                      {{"destination", {{"host", app}, {"subset", "v2"}}}, {"weight", 10}}})}}})}}}};
+      return {{"apiVersion", "networking.istio.io/v1"},
+              {"kind", "VirtualService"},
+              {"metadata", meta},
+              {"spec",
+               {{"hosts", json::array({app})},
+                {"http",
+                 json::array(
+                     {{{"route", json::array({{{"destination", {{"host", app}, {"subset", "v1"}}},
+                                               {"weight", 90}},
+                                              {{"destination", {{"host", app}, {"subset", "v2"}}},
+                                               {"weight", 10}}})}}})}}}};
     default:
-      return {{"apiVersion", "networking.istio.io/v1"}, {"kind", "DestinationRule"}, {"metadata", meta},
-              {"spec", {{"host", app},
-                        {"subsets", json::array({{{"name", "v1"}, {"labels", {{"version", "v1"}}}},
-                                                 {{"name", "v2"}, {"labels", {{"version", "v2"}}}}})}}}};
+      return {{"apiVersion", "networking.istio.io/v1"},
+              {"kind", "DestinationRule"},
+              {"metadata", meta},
+              {"spec",
+               {{"host", app},
+                {"subsets", json::array({{{"name", "v1"}, {"labels", {{"version", "v1"}}}},
+                                         {{"name", "v2"}, {"labels", {{"version", "v2"}}}}})}}}};
   }
 }
 
 std::string unit_of(const json& o) {
-  return "k8s:" + o["kind"].get<std::string>() + "/" + o["metadata"]["namespace"].get<std::string>() +
-         "/" + o["metadata"]["name"].get<std::string>();
+  return "k8s:" + o["kind"].get<std::string>() + "/" +
+         o["metadata"]["namespace"].get<std::string>() + "/" +
+         o["metadata"]["name"].get<std::string>();
 }
 
 int flag(int argc, char** argv, const char* name, int fallback) {
@@ -112,7 +141,9 @@ int flag(int argc, char** argv, const char* name, int fallback) {
   return fallback;
 }
 
-const char* verdict(bool met) { return met ? "met" : "MISSED"; }
+const char* verdict(bool met) {
+  return met ? "met" : "MISSED";
+}
 
 }  // namespace
 
@@ -157,7 +188,8 @@ int main(int argc, char** argv) {
   // One changed object: a pod moves to version v2 (as a watch MODIFIED event would).
   auto changed = pod(0, 0, 0, "v2");
   start = Clock::now();
-  store.set_file(unit_of(changed), zmesh::config::parse_object(changed.dump(), "bench", unit_of(changed)));
+  store.set_file(unit_of(changed),
+                 zmesh::config::parse_object(changed.dump(), "bench", unit_of(changed)));
   store.commit();
   auto next = store.build_snapshot();
   const double update_ms = ms_since(start);

@@ -182,7 +182,6 @@ void client_conn(const Options& o, Result& r, Clock::time_point start) {
   ::close(fd);
 }
 
-
 // One thread of `zping connect`: a fresh connection per request, closed by us (the client
 // side keeps TIME_WAIT; the bench turns on tcp_tw_reuse so ports are not the limit).
 struct ConnResult {
@@ -192,7 +191,8 @@ struct ConnResult {
   std::string first_error;
 };
 
-void connect_loop(const Options& o, const sockaddr_in& addr, ConnResult& r, Clock::time_point start) {
+void connect_loop(const Options& o, const sockaddr_in& addr, ConnResult& r,
+                  Clock::time_point start) {
   std::vector<char> msg(o.size, 'c'), back(o.size);
   const auto warm_end =
       start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.warmup));

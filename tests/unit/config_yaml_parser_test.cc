@@ -136,9 +136,9 @@ TEST(YamlParser, EmptyNameIsRequiredNotAnUnnamedObject) {
   // Found by fuzzing: `name: ""` was accepted without a key, and the store then read the
   // missing key. Every kind's name is required, empty or absent.
   for (const char* name : {"\"\"", "null", "~"}) {
-    auto parsed = parse_yaml(std::string("apiVersion: v1\nkind: Pod\nmetadata: {name: ") + name +
-                                 ", namespace: shop}\n",
-                             "t.yaml", "/t.yaml");
+    auto parsed = parse_yaml(
+        std::string("apiVersion: v1\nkind: Pod\nmetadata: {name: ") + name + ", namespace: shop}\n",
+        "t.yaml", "/t.yaml");
     ASSERT_TRUE(parsed.ok());
     const auto& objects = *parsed;
     ASSERT_EQ(objects.size(), 1u) << name;

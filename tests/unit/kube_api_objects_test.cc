@@ -14,10 +14,10 @@ namespace {
 using json = nlohmann::json;
 
 TEST(KubeWatchEvent, AddedModifiedDeletedCarryTheObject) {
-  for (auto [text, type] : std::vector<std::pair<std::string, EventType>>{
-           {"ADDED", EventType::kAdded},
-           {"MODIFIED", EventType::kModified},
-           {"DELETED", EventType::kDeleted}}) {
+  for (auto [text, type] :
+       std::vector<std::pair<std::string, EventType>>{{"ADDED", EventType::kAdded},
+                                                      {"MODIFIED", EventType::kModified},
+                                                      {"DELETED", EventType::kDeleted}}) {
     std::string line = R"({"type":")" + text +
                        R"(","object":{"metadata":{"name":"web","namespace":"prod",)"
                        R"("resourceVersion":"42","managedFields":[{"manager":"kubectl"}]},)"
@@ -81,15 +81,15 @@ TEST(KubeListPage, ItemsGetApiVersionAndKindAndThePageItsTokens) {
   EXPECT_EQ(item["apiVersion"], "networking.istio.io/v1");
   EXPECT_EQ(item["kind"], "VirtualService");
 
-  auto last = parse_list_page(R"({"metadata":{"resourceVersion":"5"},"items":null})", "v1",
-                              "Namespace");
+  auto last =
+      parse_list_page(R"({"metadata":{"resourceVersion":"5"},"items":null})", "v1", "Namespace");
   ASSERT_TRUE(last.ok()) << last.error().message;
   EXPECT_TRUE(last->items.empty());
   EXPECT_EQ(last->continue_token, "");
 
   EXPECT_FALSE(parse_list_page(R"({"items":[]})", "v1", "Pod").ok());  // no resourceVersion
-  EXPECT_FALSE(parse_list_page(R"({"metadata":{"resourceVersion":"5"},"items":{}})", "v1", "Pod")
-                   .ok());
+  EXPECT_FALSE(
+      parse_list_page(R"({"metadata":{"resourceVersion":"5"},"items":{}})", "v1", "Pod").ok());
 }
 
 TEST(KubeStatus, DescribesStatusBodiesAndExcerptsOthers) {

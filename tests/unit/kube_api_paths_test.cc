@@ -52,10 +52,12 @@ TEST(KubePaths, DiscoveryListAndWatch) {
   EXPECT_EQ(api_version_of(pods), "v1");
   EXPECT_EQ(api_version_of(vs), "networking.istio.io/v1beta1");
   EXPECT_EQ(list_path(pods, 500, ""), "/api/v1/pods?limit=500");
-  EXPECT_EQ(list_path(vs, 500, "eyJ2Ijoi+/="),
-            "/apis/networking.istio.io/v1beta1/virtualservices?limit=500&continue=eyJ2Ijoi%2B%2F%3D");
-  EXPECT_EQ(watch_path(pods, "12345", 300),
-            "/api/v1/pods?watch=1&resourceVersion=12345&allowWatchBookmarks=true&timeoutSeconds=300");
+  EXPECT_EQ(
+      list_path(vs, 500, "eyJ2Ijoi+/="),
+      "/apis/networking.istio.io/v1beta1/virtualservices?limit=500&continue=eyJ2Ijoi%2B%2F%3D");
+  EXPECT_EQ(
+      watch_path(pods, "12345", 300),
+      "/api/v1/pods?watch=1&resourceVersion=12345&allowWatchBookmarks=true&timeoutSeconds=300");
 }
 
 }  // namespace

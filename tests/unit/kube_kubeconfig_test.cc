@@ -122,7 +122,8 @@ TEST(KubeKubeconfig, ProblemsNameWhatIsWrong) {
                 ok_cluster + "users: [{name: u, user: {client-key-data: '!!'}}]",
             "client-key-data: not base64"},
            {"current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\n"
-            "clusters: [{name: k, cluster: {server: 'https://h', certificate-authority: nope.crt}}]",
+            "clusters: [{name: k, cluster: {server: 'https://h', certificate-authority: "
+            "nope.crt}}]",
             "/k/nope.crt"},
        }) {
     auto r = parse_kubeconfig(c.text, "/k/config");

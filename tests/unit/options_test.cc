@@ -1,12 +1,12 @@
 // ztunnel's flags: required ones, address parsing, clear errors.
 #include "app/options.h"
 
-#include "common/duration.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
+
+#include "common/duration.h"
 
 namespace zmesh::app {
 namespace {
@@ -84,7 +84,8 @@ TEST(OptionsTest, Ipv6AddressInBrackets) {
 
 TEST(OptionsTest, IdentityFlags) {
   auto args = kRequired;
-  args.insert(args.end(), {"--cert-ttl", "90s", "--trust-domain", "example.org", "--ca-dir", "/ca"});
+  args.insert(args.end(),
+              {"--cert-ttl", "90s", "--trust-domain", "example.org", "--ca-dir", "/ca"});
   auto r = parse(args);
   ASSERT_TRUE(std::holds_alternative<Options>(r));
   const auto& o = std::get<Options>(r);
@@ -168,10 +169,9 @@ TEST(OptionsTest, Durations) {
 TEST(OptionsTest, HelpListsTheFlags) {
   auto r = parse({"--help"});
   ASSERT_TRUE(std::holds_alternative<ShowHelp>(r));
-  for (const char* flag :
-       {"--node", "--config-dir", "--cgroup-root", "--bpf-pin-root", "--run-dir", "--ca-dir",
-        "--cert-ttl", "--trust-domain", "--state-dir", "--root-namespace", "--kubeconfig",
-        "--in-cluster"})
+  for (const char* flag : {"--node", "--config-dir", "--cgroup-root", "--bpf-pin-root", "--run-dir",
+                           "--ca-dir", "--cert-ttl", "--trust-domain", "--state-dir",
+                           "--root-namespace", "--kubeconfig", "--in-cluster"})
     EXPECT_NE(std::get<ShowHelp>(r).text.find(flag), std::string::npos) << flag;
 }
 

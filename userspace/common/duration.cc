@@ -22,8 +22,7 @@ Result<std::chrono::seconds> parse_duration(const std::string& text) {
       return make_error(fmt::format("bad duration \"{}\" (expected e.g. 90s, 5m, 24h)", t));
     if (digits - i > 9) return make_error(fmt::format("duration \"{}\" is too large", t));
     size_t unit_end = digits;
-    while (unit_end < t.size() && std::isalpha(static_cast<unsigned char>(t[unit_end])))
-      ++unit_end;
+    while (unit_end < t.size() && std::isalpha(static_cast<unsigned char>(t[unit_end]))) ++unit_end;
     std::string_view unit = t.substr(digits, unit_end - digits);
     if (unit.empty() && i == 0 && unit_end == t.size()) unit = "s";  // a bare number
     if (unit == "ms")

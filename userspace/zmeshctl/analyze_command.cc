@@ -66,17 +66,15 @@ int run_analyze(const GlobalOptions& options, const std::vector<std::string>& ar
   const auto& errors = store.errors();
 
   if (options.json()) {
-    nlohmann::json out = {{"files", files->size()},
-                          {"objects", store.size()},
-                          {"errors", errors}};
+    nlohmann::json out = {{"files", files->size()}, {"objects", store.size()}, {"errors", errors}};
     std::cout << out.dump(2) << "\n";
   } else if (errors.empty()) {
     std::cout << "No validation issues found when analyzing " << files->size() << " file(s), "
               << store.size() << " object(s).\n";
   } else {
     for (const auto& e : errors) std::cout << "Error: " << e << "\n";
-    std::cout << errors.size() << " error(s) in " << files->size() << " file(s); "
-              << store.size() << " valid object(s).\n";
+    std::cout << errors.size() << " error(s) in " << files->size() << " file(s); " << store.size()
+              << " valid object(s).\n";
   }
   return errors.empty() ? kExitOk : kExitFailure;
 }
@@ -87,7 +85,8 @@ void add_analyze_command(CLI::App& app, const GlobalOptions& options,
                          std::vector<Command>& commands) {
   auto paths = std::make_shared<std::vector<std::string>>();
   auto* analyze = app.add_subcommand(
-      "analyze", "Validate Kubernetes and Istio YAML offline, as the daemon would (exit 1 on errors)");
+      "analyze",
+      "Validate Kubernetes and Istio YAML offline, as the daemon would (exit 1 on errors)");
   analyze->add_option("paths", *paths, "Files or directories (*.yaml, *.yml, *.json)")->required();
   commands.push_back({analyze, [&options, paths] { return run_analyze(options, *paths); }});
 }

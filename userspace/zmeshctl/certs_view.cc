@@ -25,8 +25,8 @@ std::string render_certs(const json& certs) {
 
   std::vector<std::vector<std::string>> rows;
   for (const auto& c : list) {
-    rows.push_back({text(c, "identity"), text(c, "state"), text(c, "serial"),
-                    text(c, "not_before"), text(c, "not_after")});
+    rows.push_back({text(c, "identity"), text(c, "state"), text(c, "serial"), text(c, "not_before"),
+                    text(c, "not_after")});
   }
   out << render_table({"IDENTITY", "STATE", "SERIAL", "NOT BEFORE", "NOT AFTER"}, rows);
 

@@ -7,10 +7,10 @@
 #include <memory>
 #include <optional>
 
+#include "certs_view.h"
 #include "common/unique_fd.h"
 #include "control/control.h"
 #include "control/ops.h"
-#include "certs_view.h"
 #include "mesh_views.h"
 #include "status_view.h"
 
@@ -150,12 +150,13 @@ void add_daemon_commands(CLI::App& app, const GlobalOptions& options,
   commands.push_back({dump, [&options] { return run_config_dump(options); }});
 
   for (const char* what : {"workloads", "services", "policies"}) {
-    auto* view = app.add_subcommand(what, std::string("List the daemon's current ") + what +
-                                              " (from its config view)");
+    auto* view = app.add_subcommand(
+        what, std::string("List the daemon's current ") + what + " (from its config view)");
     commands.push_back({view, [&options, what] { return run_view(options, what); }});
   }
 
-  auto* certs = app.add_subcommand("certs", "List workload certificates (identity, serial, validity, chain)");
+  auto* certs =
+      app.add_subcommand("certs", "List workload certificates (identity, serial, validity, chain)");
   commands.push_back({certs, [&options] { return run_certs(options); }});
 }
 

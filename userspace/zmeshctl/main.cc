@@ -2,8 +2,8 @@
 #include <iostream>
 #include <vector>
 
-#include "cli.h"
 #include "analyze_command.h"
+#include "cli.h"
 #include "connections_command.h"
 #include "daemon_commands.h"
 

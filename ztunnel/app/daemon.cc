@@ -53,10 +53,10 @@ Result<std::unique_ptr<identity::CertificateSource>> open_certificate_source(
     return std::unique_ptr<identity::CertificateSource>(std::move(*remote));
   }
   using Layout = identity::LocalCaSource::Layout;
-  auto local = o.ca_dir.empty() ? identity::LocalCaSource::open(Layout::kEmbedded,
-                                                                o.state_dir + "/ca", o.trust_domain)
-                                : identity::LocalCaSource::open(Layout::kPlugin, o.ca_dir,
-                                                                o.trust_domain);
+  auto local =
+      o.ca_dir.empty()
+          ? identity::LocalCaSource::open(Layout::kEmbedded, o.state_dir + "/ca", o.trust_domain)
+          : identity::LocalCaSource::open(Layout::kPlugin, o.ca_dir, o.trust_domain);
   if (!local) return local.error();
   return std::unique_ptr<identity::CertificateSource>(std::move(*local));
 }
@@ -68,8 +68,8 @@ Result<std::unique_ptr<config::ConfigSource>> open_config_source(
     return std::unique_ptr<config::ConfigSource>(std::make_unique<config::DirectorySource>(
         control, o.config_dir, o.root_namespace, std::move(on_snapshot)));
   }
-  auto credentials = o.in_cluster ? kube::in_cluster_credentials(::getenv)
-                                  : kube::load_kubeconfig(o.kubeconfig);
+  auto credentials =
+      o.in_cluster ? kube::in_cluster_credentials(::getenv) : kube::load_kubeconfig(o.kubeconfig);
   if (!credentials) return credentials.error();
   return std::unique_ptr<config::ConfigSource>(std::make_unique<kube::KubeSource>(
       control, std::move(*credentials), o.root_namespace, std::move(on_snapshot)));
@@ -123,9 +123,9 @@ int run_daemon(const Options& o) {
   telemetry::AccessLog access_log(o.access_log);
   proxy::WorkerPool pool(o.workers);
   std::vector<proxy::WorkerState> workers(o.workers);
-  proxy::ProxyContext ctx{o.node,   store,      **datapath,
-                          metrics,  access_log, proxy::SocketFactory(ZMESH_MARK),
-                          secrets,  o.trust_domain, hbone_options(o)};
+  proxy::ProxyContext ctx{o.node,  store,          **datapath,
+                          metrics, access_log,     proxy::SocketFactory(ZMESH_MARK),
+                          secrets, o.trust_domain, hbone_options(o)};
   for (size_t i = 0; i < workers.size(); ++i) {
     workers[i].index = i;
     workers[i].hbone = std::make_unique<hbone::ConnectionPool>(pool.context(i).get_executor(),
@@ -140,8 +140,15 @@ int run_daemon(const Options& o) {
   if (!source) return fail("config: " + source.error().message);
   if (auto r = (*source)->start(); !r) return fail("config: " + r.error().message);
 
-  DaemonView view{o,       store,   registry, **source, **datapath, metrics, secrets,
-                  (*certificates)->describe(), std::chrono::steady_clock::now()};
+  DaemonView view{o,
+                  store,
+                  registry,
+                  **source,
+                  **datapath,
+                  metrics,
+                  secrets,
+                  (*certificates)->describe(),
+                  std::chrono::steady_clock::now()};
   std::atomic<bool> ready{false};
   auto servers = start_endpoints(control, view, ready);
   if (!servers) return fail(servers.error().message);

@@ -1,10 +1,10 @@
 #include "app/options.h"
 
-#include "common/duration.h"
-
 #include <boost/program_options.hpp>
 #include <sstream>
 #include <thread>
+
+#include "common/duration.h"
 
 namespace zmesh::app {
 namespace po = boost::program_options;
@@ -42,7 +42,8 @@ std::variant<Options, ShowHelp, Error> parse_options(int argc, char** argv) {
   std::string cert_ttl = "24h";
   po::options_description desc(
       "ztunnel: zmesh node proxy (one per node)\n\n"
-      "Usage: ztunnel --node NAME (--config-dir DIR | --kubeconfig FILE | --in-cluster) --cgroup-root PATH [options]\n\nOptions");
+      "Usage: ztunnel --node NAME (--config-dir DIR | --kubeconfig FILE | --in-cluster) "
+      "--cgroup-root PATH [options]\n\nOptions");
   // clang-format off
   desc.add_options()
     ("help,h", "show this help")
@@ -83,14 +84,15 @@ std::variant<Options, ShowHelp, Error> parse_options(int argc, char** argv) {
   }
   if (!vm.count("node")) return make_error("missing required flag --node");
   o.in_cluster = vm.count("in-cluster") != 0;
-  // The config source before --cgroup-root: `ztunnel --node x` first learns where config comes from.
+  // The config source before --cgroup-root: `ztunnel --node x` first learns where config comes
+  // from.
   if (!o.in_cluster && !vm.count("kubeconfig") && !vm.count("config-dir"))
     return make_error("missing required flag --config-dir (or --kubeconfig, --in-cluster)");
   if (!vm.count("cgroup-root")) return make_error("missing required flag --cgroup-root");
   if (o.in_cluster && vm.count("kubeconfig"))
-    return make_error("--kubeconfig and --in-cluster are exclusive: one way to reach the API server");
-  if (vm.count("kubeconfig") && o.kubeconfig.empty())
-    return make_error("--kubeconfig: empty path");
+    return make_error(
+        "--kubeconfig and --in-cluster are exclusive: one way to reach the API server");
+  if (vm.count("kubeconfig") && o.kubeconfig.empty()) return make_error("--kubeconfig: empty path");
   if (uses_kubernetes_api(o) && vm.count("config-dir"))
     return make_error(std::string("--config-dir and ") +
                       (o.in_cluster ? "--in-cluster" : "--kubeconfig") +
@@ -116,7 +118,8 @@ std::variant<Options, ShowHelp, Error> parse_options(int argc, char** argv) {
   if (!ttl) return make_error("--cert-ttl: " + ttl.error().message);
   o.cert_ttl = *ttl;
   if (!o.ca_addr.empty() && o.ca_credentials.empty())
-    return make_error("--ca-addr needs --ca-credentials (node certificate from 'ztunnel ca issue-node')");
+    return make_error(
+        "--ca-addr needs --ca-credentials (node certificate from 'ztunnel ca issue-node')");
   if (!o.ca_addr.empty() && !o.ca_dir.empty())
     return make_error("--ca-addr and --ca-dir are exclusive: one CA source");
   if (o.trust_domain.empty() || o.trust_domain.find('/') != std::string::npos)

@@ -13,9 +13,9 @@ namespace zmesh::app {
 
 struct Options {
   std::string node;
-  std::string config_dir;  // standalone source: a directory of Kubernetes YAML
-  std::string kubeconfig;  // Kubernetes API source from a kubeconfig's current context
-  bool in_cluster = false; // Kubernetes API source with the pod's service account
+  std::string config_dir;   // standalone source: a directory of Kubernetes YAML
+  std::string kubeconfig;   // Kubernetes API source from a kubeconfig's current context
+  bool in_cluster = false;  // Kubernetes API source with the pod's service account
   std::string cgroup_root;
   std::string bpf_pin_root = "/sys/fs/bpf/zmesh";
   std::string run_dir = "/var/run/zmesh";
@@ -29,7 +29,7 @@ struct Options {
   // Identity and CA.
   std::string trust_domain = "cluster.local";
   std::chrono::seconds cert_ttl{24 * 3600};
-  std::string ca_dir;          // Istio plug-in CA layout; empty: embedded CA in state_dir/ca
+  std::string ca_dir;  // Istio plug-in CA layout; empty: embedded CA in state_dir/ca
   std::string state_dir = "/var/lib/zmesh";
   std::string ca_addr;         // cluster mode: CA service host:port
   std::string ca_credentials;  // cluster mode: node-cert.pem, node-key.pem, root-cert.pem

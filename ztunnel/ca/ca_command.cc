@@ -13,8 +13,8 @@
 
 #include "ca/ca_service.h"
 #include "ca/credential_issuer.h"
-#include "common/duration.h"
 #include "ca/node_credentials.h"
+#include "common/duration.h"
 #include "identity/certificate_authority.h"
 
 namespace zmesh::ca {

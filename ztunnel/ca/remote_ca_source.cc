@@ -129,9 +129,7 @@ asio::awaitable<Result<identity::SignedChain>> RemoteCaSource::sign(std::string 
     spdlog::warn("{}: node credentials not reloaded, keeping the previous ones: {}", describe(),
                  r.error().message);
   // The SecretManager prefixes describe() to the message itself.
-  auto fail = [](const std::string& message) {
-    return make_error(message);
-  };
+  auto fail = [](const std::string& message) { return make_error(message); };
   // Named, not temporaries in the co_await: GCC 12 destroys such temporaries twice.
   HttpsTarget target{host_, port_, kCertificatesPath, ca_service_identity(trust_domain_)};
   std::string body = sign_request_json(csr_pem, identity, ttl);

@@ -13,10 +13,10 @@
 
 namespace zmesh::config {
 
-using Object =
-    std::variant<state::Namespace, state::Pod, state::Service, state::EndpointSlice,
-                 state::ServiceAccount, state::VirtualService, state::DestinationRule,
-                 state::PeerAuthentication, state::AuthorizationPolicy, state::RequestAuthentication>;
+using Object = std::variant<state::Namespace, state::Pod, state::Service, state::EndpointSlice,
+                            state::ServiceAccount, state::VirtualService, state::DestinationRule,
+                            state::PeerAuthentication, state::AuthorizationPolicy,
+                            state::RequestAuthentication>;
 
 // Identifies an object across files and updates: (kind, namespace, name).
 struct ObjectKey {

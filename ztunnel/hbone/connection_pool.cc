@@ -93,8 +93,7 @@ struct ConnectionPool::Impl : std::enable_shared_from_this<ConnectionPool::Impl>
   }
 };
 
-ConnectionPool::ConnectionPool(asio::any_io_executor executor, SessionOptions options,
-                               bool reuse)
+ConnectionPool::ConnectionPool(asio::any_io_executor executor, SessionOptions options, bool reuse)
     : impl_(std::make_shared<Impl>(std::move(executor), options, reuse)) {}
 
 ConnectionPool::~ConnectionPool() {

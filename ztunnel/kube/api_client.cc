@@ -41,14 +41,16 @@ asio::awaitable<Result<tcp::resolver::results_type>> resolve(asio::any_io_execut
                                                              Clock::time_point deadline) {
   auto resolver = std::make_shared<tcp::resolver>(executor);
   asio::steady_timer watchdog(executor, deadline);
-  watchdog.async_wait([weak = std::weak_ptr<tcp::resolver>(resolver)](boost::system::error_code ec) {
-    if (auto r = weak.lock(); r && !ec) r->cancel();
-  });
+  watchdog.async_wait(
+      [weak = std::weak_ptr<tcp::resolver>(resolver)](boost::system::error_code ec) {
+        if (auto r = weak.lock(); r && !ec) r->cancel();
+      });
   boost::system::error_code ec;
   auto results = co_await resolver->async_resolve(url.host, url.port,
                                                   asio::redirect_error(asio::use_awaitable, ec));
   watchdog.cancel();
-  if (ec == asio::error::operation_aborted) co_return make_error("resolve " + url.host + ": timed out");
+  if (ec == asio::error::operation_aborted)
+    co_return make_error("resolve " + url.host + ": timed out");
   if (ec) co_return make_error("resolve " + url.host + ": " + ec.message());
   co_return results;
 }
@@ -232,9 +234,9 @@ Result<std::shared_ptr<ApiClient>> ApiClient::create(asio::any_io_executor execu
     if (!ctx) return make_error(credentials.origin + ": " + ctx.error().message);
     tls = std::move(*ctx);
   }
-  return std::shared_ptr<ApiClient>(new ApiClient(executor, std::move(*url), credentials.server,
-                                                  std::move(tls),
-                                                  BearerToken(credentials.token, credentials.token_file)));
+  return std::shared_ptr<ApiClient>(
+      new ApiClient(executor, std::move(*url), credentials.server, std::move(tls),
+                    BearerToken(credentials.token, credentials.token_file)));
 }
 
 ApiClient::ApiClient(asio::any_io_executor executor, ServerUrl url, std::string server,

@@ -48,8 +48,7 @@ class ApiClient {
 
   // Transport and TLS failures are Errors; any HTTP status is a reply. A 401 makes the next
   // request re-read the token file.
-  boost::asio::awaitable<Result<HttpResponse>> get(std::string path,
-                                                   std::chrono::seconds timeout);
+  boost::asio::awaitable<Result<HttpResponse>> get(std::string path, std::chrono::seconds timeout);
   // `timeout` bounds the whole stream, headers to end of body.
   boost::asio::awaitable<Result<StreamReply>> stream(std::string path,
                                                      std::chrono::seconds timeout);

@@ -1,8 +1,7 @@
 #include "kube/api_objects.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 namespace zmesh::kube {
 namespace {
@@ -68,8 +67,8 @@ Result<WatchEvent> parse_watch_event(std::string_view line, const std::string& a
   auto doc = parse_json(line, "watch event");
   if (!doc) return doc.error();
   static const std::pair<std::string_view, EventType> kTypes[] = {
-      {"ADDED", EventType::kAdded},       {"MODIFIED", EventType::kModified},
-      {"DELETED", EventType::kDeleted},   {"BOOKMARK", EventType::kBookmark},
+      {"ADDED", EventType::kAdded},     {"MODIFIED", EventType::kModified},
+      {"DELETED", EventType::kDeleted}, {"BOOKMARK", EventType::kBookmark},
       {"ERROR", EventType::kError},
   };
   std::string type = string_at(*doc, "type");

@@ -35,8 +35,8 @@ enum class EventType { kAdded, kModified, kDeleted, kBookmark, kError };
 
 struct WatchEvent {
   EventType type = EventType::kError;
-  ApiObject object;       // ADDED, MODIFIED, DELETED; BOOKMARK carries only resource_version
-  int error_code = 0;     // ERROR: the Status's code (410 = resourceVersion too old)
+  ApiObject object;    // ADDED, MODIFIED, DELETED; BOOKMARK carries only resource_version
+  int error_code = 0;  // ERROR: the Status's code (410 = resourceVersion too old)
   std::string error_message;
 };
 

@@ -28,8 +28,10 @@ Result<ServerUrl> parse_server_url(std::string_view url) {
       return make_error("server \"" + std::string(url) + "\": unbalanced [");
     out.host = std::string(authority.substr(1, close - 1));
     std::string_view after = authority.substr(close + 1);
-    if (after.starts_with(":")) port = after.substr(1);
-    else if (!after.empty()) return make_error("server \"" + std::string(url) + "\": bad address");
+    if (after.starts_with(":"))
+      port = after.substr(1);
+    else if (!after.empty())
+      return make_error("server \"" + std::string(url) + "\": bad address");
   } else {
     auto colon = authority.rfind(':');
     out.host = std::string(authority.substr(0, colon));
@@ -46,9 +48,12 @@ Result<ServerUrl> parse_server_url(std::string_view url) {
 
 std::string plural_of(std::string_view kind) {
   std::string lower;
-  for (char c : kind) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : kind)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   if (lower.empty()) return lower;
-  auto is_vowel = [](char c) { return std::string_view("aeiou").find(c) != std::string_view::npos; };
+  auto is_vowel = [](char c) {
+    return std::string_view("aeiou").find(c) != std::string_view::npos;
+  };
   if (lower.size() >= 2 && lower.back() == 'y' && !is_vowel(lower[lower.size() - 2])) {
     lower.pop_back();
     return lower + "ies";

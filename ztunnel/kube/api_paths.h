@@ -39,8 +39,7 @@ std::string discovery_path(std::string_view group);
 std::string list_path(const Resource& r, size_t limit, const std::string& continue_token);
 
 // /apis/g/v/plural?watch=1&resourceVersion=RV&allowWatchBookmarks=true&timeoutSeconds=N
-std::string watch_path(const Resource& r, const std::string& resource_version,
-                       int timeout_seconds);
+std::string watch_path(const Resource& r, const std::string& resource_version, int timeout_seconds);
 
 // Percent-encodes everything but RFC 3986 unreserved characters (continue tokens are base64).
 std::string query_escape(std::string_view value);

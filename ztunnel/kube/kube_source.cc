@@ -99,10 +99,10 @@ struct KubeSource::Impl {
   config::ObjectStore store;
   std::vector<std::shared_ptr<Reflector>> reflectors;
   std::set<const config::KindInfo*> unsynced;  // kinds whose first LIST is not in yet
-  bool synced = false;                          // a snapshot was published
+  bool synced = false;                         // a snapshot was published
   bool timer_armed = false;
-  std::optional<Clock::time_point> oldest;      // receipt of the oldest unpublished change
-  size_t changes = 0;                           // unpublished changes
+  std::optional<Clock::time_point> oldest;  // receipt of the oldest unpublished change
+  size_t changes = 0;                       // unpublished changes
   Clock::time_point last_publish{};
   Clock::time_point started_at{};
   std::shared_ptr<char> alive = std::make_shared<char>();  // expires with Impl: guards handlers
@@ -110,8 +110,7 @@ struct KubeSource::Impl {
 };
 
 KubeSource::KubeSource(boost::asio::io_context& io, Credentials credentials,
-                       std::string root_namespace, OnSnapshot on_snapshot,
-                       ReflectorOptions options)
+                       std::string root_namespace, OnSnapshot on_snapshot, ReflectorOptions options)
     : impl_(std::make_unique<Impl>(io, std::move(credentials), std::move(root_namespace),
                                    std::move(on_snapshot), options)) {}
 

@@ -28,8 +28,8 @@ std::string text_of(const YAML::Node& map, const char* key) {
 }
 
 // "<field>-data" (base64 inline) wins over "<field>" (a file), as in client-go.
-Result<std::string> pem_field(const YAML::Node& map, const std::string& field,
-                              const fs::path& base, const std::string& where) {
+Result<std::string> pem_field(const YAML::Node& map, const std::string& field, const fs::path& base,
+                              const std::string& where) {
   std::string data = text_of(map, (field + "-data").c_str());
   if (!data.empty()) {
     auto decoded = base64_decode(data);
@@ -53,7 +53,9 @@ Result<Credentials> parse_kubeconfig(const std::string& text, const std::string&
   } catch (const YAML::Exception& e) {
     return make_error("kubeconfig " + path + ": invalid YAML: " + e.msg);
   }
-  auto fail = [&](const std::string& what) { return make_error("kubeconfig " + path + ": " + what); };
+  auto fail = [&](const std::string& what) {
+    return make_error("kubeconfig " + path + ": " + what);
+  };
   if (!root.IsMap()) return fail("not a kubeconfig (expected a map)");
   std::string context_name = text_of(root, "current-context");
   if (context_name.empty()) return fail("no current-context");

@@ -28,10 +28,7 @@ std::string status_text(const HttpResponse& r) {
 
 Reflector::Reflector(std::shared_ptr<ApiClient> client, const config::KindInfo& kind,
                      ReflectorOptions options, OnDeltas on_deltas)
-    : client_(std::move(client)),
-      kind_(kind),
-      options_(options),
-      on_deltas_(std::move(on_deltas)) {
+    : client_(std::move(client)), kind_(kind), options_(options), on_deltas_(std::move(on_deltas)) {
   resource_.group = std::string(kind.group);
   resource_.plural = plural_of(kind.kind);
   if (resource_.group.empty()) resource_.version = "v1";  // the core API has one version
@@ -48,7 +45,8 @@ void Reflector::stop() {
 }
 
 std::string Reflector::what() const {
-  return resource_.plural + (resource_.version.empty() ? "" : " (" + api_version_of(resource_) + ")");
+  return resource_.plural +
+         (resource_.version.empty() ? "" : " (" + api_version_of(resource_) + ")");
 }
 
 void Reflector::note_failure(const std::string& message) const {

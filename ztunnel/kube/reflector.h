@@ -77,9 +77,9 @@ class Reflector : public std::enable_shared_from_this<Reflector> {
   OnDeltas on_deltas_;
   boost::asio::any_io_executor executor_;
   Resource resource_;
-  std::string api_version_;                        // "networking.istio.io/v1"
-  std::string resource_version_;                   // where the next watch starts
-  std::map<std::string, std::string> cache_;       // key -> resourceVersion
+  std::string api_version_;                   // "networking.istio.io/v1"
+  std::string resource_version_;              // where the next watch starts
+  std::map<std::string, std::string> cache_;  // key -> resourceVersion
   Backoff backoff_;
   std::mt19937 random_{std::random_device{}()};
   bool stopped_ = false;

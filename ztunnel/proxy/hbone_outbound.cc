@@ -48,8 +48,7 @@ asio::awaitable<void> tunnel_and_relay(ProxyContext& ctx, WorkerState& worker,
     auto id = identity::peer_identity(ssl);
     if (!id) return id.error();
     if (*id != expected)
-      return make_error("server identity " + id->uri() + " is not the expected " +
-                        expected.uri());
+      return make_error("server identity " + id->uri() + " is not the expected " + expected.uri());
     return ok();
   };
   hbone::ConnectRequest request;
@@ -59,8 +58,8 @@ asio::awaitable<void> tunnel_and_relay(ProxyContext& ctx, WorkerState& worker,
 
   auto stream = co_await worker.hbone->connect(key, options, std::move(request));
   if (!stream) {
-    report_failure(ctx, peers, "HBONE to " + to_string(key.hbone_addr) + ": " +
-                                   stream.error().message);
+    report_failure(ctx, peers,
+                   "HBONE to " + to_string(key.hbone_addr) + ": " + stream.error().message);
     co_return;
   }
   auto report = begin_report(ctx, worker, std::move(peers), std::move(snapshot));

@@ -30,7 +30,8 @@ asio::awaitable<void> serve_listener(ProxyContext& ctx, WorkerState& worker,
                                      std::shared_ptr<PodListeners::Acceptor> self) {
   auto executor = self->acceptor.get_executor();
   auto on_accept = [&](tcp::socket sock) {
-    auto handler = kind == ListenerKind::kOutbound ? handle_outbound(ctx, worker, pod, std::move(sock))
+    auto handler = kind == ListenerKind::kOutbound
+                       ? handle_outbound(ctx, worker, pod, std::move(sock))
                    : kind == ListenerKind::kInboundPlain
                        ? handle_inbound(ctx, worker, pod, std::move(sock))
                        : handle_inbound_hbone(ctx, worker, pod, std::move(sock));
