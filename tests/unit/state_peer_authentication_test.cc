@@ -303,12 +303,12 @@ TEST(PeerAuthentication, ConfigDump) {
       make({"shop", "web", kStrict, kSelectWeb, {{8080, kDisable}, {9090, kUnset}}, 1714564800}),
       make({"istio-system", "default", kUnset})};
   auto json = Snapshot::build({}, {}, {}, policies)->to_json();
-  ASSERT_EQ(json["peerAuthentications"].size(), 2u);
-  EXPECT_EQ(json["peerAuthentications"][0], nlohmann::json::parse(R"({
+  ASSERT_EQ(json["peerAuthentications"].size(), 2u);  // sorted by namespace/name
+  EXPECT_EQ(json["peerAuthentications"][1], nlohmann::json::parse(R"({
     "name": "web", "namespace": "shop", "selector": {"app": "web"}, "mode": "STRICT",
     "portLevel": {"8080": "DISABLE", "9090": "UNSET"},
     "creationTimestamp": "2024-05-01T12:00:00Z"})"));
-  EXPECT_EQ(json["peerAuthentications"][1], nlohmann::json::parse(R"({
+  EXPECT_EQ(json["peerAuthentications"][0], nlohmann::json::parse(R"({
     "name": "default", "namespace": "istio-system", "selector": null, "mode": "UNSET",
     "portLevel": {}, "creationTimestamp": null})"));
   EXPECT_EQ(json["rootNamespace"], "istio-system");

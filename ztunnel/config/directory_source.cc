@@ -88,8 +88,8 @@ struct DirectorySource::Impl {
     spdlog::info(
         "config: {} objects from {} ({} workloads, {} services, {} peer authentications, {} "
         "rejected)",
-        store.size(), dir, snapshot->workloads().size(), snapshot->services().size(),
-        snapshot->peer_authentications().size(), store.errors().size());
+        store.size(), dir, snapshot->workload_count(), snapshot->service_count(),
+        snapshot->objects<state::PeerAuthentication>().size(), store.errors().size());
     on_snapshot(std::move(snapshot));
   }
 

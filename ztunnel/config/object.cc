@@ -7,8 +7,21 @@ std::string ObjectKey::display() const {
   return kind + " " + namespace_ + "/" + name;
 }
 
-const state::ObjectMeta& meta_of(const Object& object) {
-  return std::visit([](const auto& o) -> const state::ObjectMeta& { return o.meta; }, object);
+size_t ObjectKeyHash::operator()(const ObjectKey& key) const {
+  std::hash<std::string> h;
+  size_t seed = h(key.kind);
+  for (const auto* part : {&key.namespace_, &key.name}) {
+    seed ^= h(*part) + 0x9e3779b97f4a7c15ull + (seed << 6) + (seed >> 2);
+  }
+  return seed;
 }
 
 }  // namespace zmesh::config
+
+namespace zmesh::state {
+
+const ObjectMeta& meta_of(const Object& object) {
+  return std::visit([](const auto& o) -> const ObjectMeta& { return o.meta; }, object);
+}
+
+}  // namespace zmesh::state

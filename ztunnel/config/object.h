@@ -1,5 +1,5 @@
 // A decoded config object of any kind the mesh understands, and its identity. Adding a
-// kind (EndpointSlice, Istio's VirtualService, ...) adds a type to Object and an entry in
+// kind (EndpointSlice, Istio's VirtualService, ...) adds a type to state::Object and an entry in
 // the kind registry; the store and sources are kind-agnostic.
 #pragma once
 
@@ -9,14 +9,12 @@
 #include <string>
 #include <variant>
 
-#include "state/config_set.h"
+#include "state/object.h"
 
 namespace zmesh::config {
 
-using Object = std::variant<state::Namespace, state::Pod, state::Service, state::EndpointSlice,
-                            state::ServiceAccount, state::VirtualService, state::DestinationRule,
-                            state::PeerAuthentication, state::AuthorizationPolicy,
-                            state::RequestAuthentication>;
+using Object = state::Object;
+using state::meta_of;
 
 // Identifies an object across files and updates: (kind, namespace, name).
 struct ObjectKey {
@@ -29,7 +27,9 @@ struct ObjectKey {
   std::string display() const;
 };
 
-const state::ObjectMeta& meta_of(const Object& object);
+struct ObjectKeyHash {
+  size_t operator()(const ObjectKey& key) const;
+};
 
 // One document (or List item) of a file: a valid object, or the reason it was rejected.
 struct DecodedObject {

@@ -79,8 +79,8 @@ struct KubeSource::Impl {
     spdlog::info(
         "config: {} objects from the Kubernetes API ({} workloads, {} services, {} peer "
         "authentications, {} rejected)",
-        store.size(), snapshot->workloads().size(), snapshot->services().size(),
-        snapshot->peer_authentications().size(), store.errors().size());
+        store.size(), snapshot->workload_count(), snapshot->service_count(),
+        snapshot->objects<state::PeerAuthentication>().size(), store.errors().size());
     on_snapshot(std::move(snapshot));
     last_publish = Clock::now();
     synced = true;

@@ -31,7 +31,7 @@ asio::awaitable<void> handle_inbound(ProxyContext& ctx, WorkerState& worker,
   peers.source = snapshot->workload_by_ip(peer.address()).get();
   peers.destination = snapshot->workload_by_uid(pod->uid).get();
   if (peers.destination)
-    peers.service = service_for_port(*snapshot, *peers.destination, local.port());
+    peers.service = snapshot->service_for_port(*peers.destination, local.port());
 
   // Loopback or our own ports as destination would deliver the connection to ourselves.
   if (local.address().is_loopback() || is_mesh_port(local.port())) {

@@ -47,7 +47,7 @@ asio::awaitable<void> serve_stream(ProxyContext& ctx, WorkerState& worker,
   peers.source = snapshot->workload_by_ip(peer->addr.address()).get();
   peers.destination = snapshot->workload_by_uid(pod->uid).get();
   if (peers.destination)
-    peers.service = service_for_port(*snapshot, *peers.destination, request.target.port());
+    peers.service = snapshot->service_for_port(*peers.destination, request.target.port());
   peers.security_policy = "mutual_tls";
   peers.source_principal = peer->id.uri();
   peers.destination_principal = peer->creds->cert->identity.uri();

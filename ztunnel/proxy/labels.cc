@@ -63,22 +63,4 @@ nlohmann::json make_access_record(const ConnectionPeers& p, uint64_t bytes_sent,
   return j;
 }
 
-const state::ServiceInfo* service_for_port(const state::Snapshot& snapshot,
-                                           const state::Workload& workload, uint16_t port) {
-  for (const auto& svc : snapshot.services()) {
-    bool selected = false;
-    for (const auto& ep : svc->endpoints) selected = selected || ep->uid == workload.uid;
-    if (!selected) continue;
-    for (const auto& sp : svc->ports) {
-      uint16_t target = sp.target_port ? sp.target_port : sp.port;
-      if (!sp.target_port_name.empty()) {
-        for (const auto& cp : workload.ports)
-          if (cp.name == sp.target_port_name) target = cp.port;
-      }
-      if (target == port) return svc.get();
-    }
-  }
-  return nullptr;
-}
-
 }  // namespace zmesh::proxy

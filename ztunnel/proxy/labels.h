@@ -29,8 +29,4 @@ nlohmann::json make_access_record(const ConnectionPeers& peers, uint64_t bytes_s
                                   uint64_t bytes_recv, std::chrono::microseconds duration,
                                   const std::string& error);
 
-// The Service a destination workload serves on `port` (first match), for inbound labels.
-const state::ServiceInfo* service_for_port(const state::Snapshot& snapshot,
-                                           const state::Workload& workload, uint16_t port);
-
 }  // namespace zmesh::proxy

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "state/boxed.h"
 #include "state/istio_common.h"
 #include "state/model.h"
 #include "state/traffic_policy.h"
@@ -21,7 +22,7 @@ struct Subset {
 struct DestinationRule {
   ObjectMeta meta;
   std::string host;
-  std::optional<TrafficPolicy> traffic_policy;
+  Boxed<TrafficPolicy> traffic_policy;  // boxed: see boxed.h
   std::vector<Subset> subsets;
   std::vector<std::string> export_to;
   std::optional<Labels> workload_selector;  // workloadSelector.matchLabels

@@ -2,18 +2,23 @@
 // the data path reads it without locks (std::shared_ptr<const Snapshot>).
 #pragma once
 
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 #include "state/authz_policies.h"
 #include "state/config_set.h"
+#include "state/cow_map.h"
 #include "state/model.h"
 #include "state/mtls_policies.h"
+#include "state/object.h"
 
 namespace zmesh::state {
 
@@ -39,9 +44,11 @@ struct Workload {
   std::string identity(const std::string& trust_domain = "cluster.local") const;  // spiffe://...
 };
 
-// One ready endpoint of a service port: the pod and the port to dial on it.
+// One ready endpoint of a service port: the pod (or, for an EndpointSlice address outside
+// the mesh view, just the address) and the port to dial on it.
 struct Backend {
-  std::shared_ptr<const Workload> workload;
+  std::shared_ptr<const Workload> workload;  // null: a slice address of no known pod
+  IpAddress address;                         // dialed when workload is null
   uint16_t port = 0;  // targetPort resolved (by number, by container port name, or = port)
 };
 
@@ -52,10 +59,14 @@ struct ServiceInfo {
   std::vector<IpAddress> vips;
   std::vector<ServicePort> ports;
   Labels selector;
-  std::vector<std::shared_ptr<const Workload>> endpoints;  // selected pods in the namespace
+  // The pods behind it: selected by `selector` in its namespace, or, for a Service without
+  // selector, the pods its EndpointSlices name by IP.
+  std::vector<std::shared_ptr<const Workload>> endpoints;
   // ready_backends[i]: the ready endpoints serving ports[i] (a pod without the named
   // targetPort does not serve that port), precomputed so resolve() never allocates.
   std::vector<std::vector<Backend>> ready_backends;
+  // Every address its EndpointSlices list, ready or not (for a Service without selector).
+  std::vector<IpAddress> slice_addresses;
 };
 
 // Where an outbound connection goes after resolution.
@@ -73,13 +84,25 @@ struct BuildOptions {
   std::string root_namespace = kDefaultRootNamespace;
 };
 
+struct IpHash {
+  size_t operator()(const IpAddress& ip) const;
+};
+
+struct NamespaceState;  // one namespace's objects and compiled services (namespace_state.h)
+
+// "ns/name" -> object, for the kinds kept as written (policies, accounts, namespaces).
+using ObjectMap = std::map<std::string, ObjectPtr>;
+
 class Snapshot {
  public:
-  Snapshot() = default;
+  explicit Snapshot(const BuildOptions& options = {}) : root_namespace_(options.root_namespace) {}
 
   std::shared_ptr<const Workload> workload_by_ip(const IpAddress& ip) const;
   std::shared_ptr<const Workload> workload_by_uid(const std::string& uid) const;
   std::shared_ptr<const ServiceInfo> service_by_vip(const IpAddress& ip) const;
+  // By fully qualified hostname ("reviews.bookinfo.svc.cluster.local"), as VirtualService
+  // and DestinationRule hosts name Services once qualified with their namespace.
+  std::shared_ptr<const ServiceInfo> service_by_host(const std::string& hostname) const;
   bool namespace_ambient(const std::string& ns) const;
 
   // Resolves an app's original destination: a Service VIP:port becomes one ready endpoint
@@ -88,6 +111,10 @@ class Snapshot {
   // Returns nullopt when a VIP:port has no ready endpoint or the port is not served.
   std::optional<Target> resolve(const boost::asio::ip::tcp::endpoint& orig_dst, uint64_t& rr) const;
 
+  // The Service (of the workload's namespace, selecting it) whose port targets `port` on
+  // the workload, for telemetry names; null when none does. Cost: the namespace's services.
+  const ServiceInfo* service_for_port(const Workload& workload, uint16_t port) const;
+
   // The PeerAuthentication mTLS mode for an inbound connection to `w` on `port` (the
   // workload's own port, after service targetPort resolution): never kUnset, PERMISSIVE
   // when no policy applies. Cheap and allocation-free (precomputed per namespace). Ambient
@@ -95,21 +122,34 @@ class Snapshot {
   MtlsMode mtls_mode(const Workload& w, uint16_t port) const;
 
   // The AuthorizationPolicies that apply to a workload, by action (AuthzPolicies::policies_for).
-  const AuthzPolicies& authz_policies() const { return authz_; }
+  const AuthzPolicies& authz_policies() const { return *authz_; }
 
-  const std::vector<std::shared_ptr<const Workload>>& workloads() const { return workloads_; }
-  const std::vector<std::shared_ptr<const ServiceInfo>>& services() const { return services_; }
-  const std::vector<Namespace>& namespaces() const { return objects_.namespaces; }
-  const std::vector<PeerAuthentication>& peer_authentications() const {
-    return objects_.peer_authentications;
+  // Listings (sorted by namespace/name), built on demand: for the admin API and tools,
+  // not the data path.
+  std::vector<std::shared_ptr<const Workload>> workloads() const;
+  std::vector<std::shared_ptr<const ServiceInfo>> services() const;
+  size_t workload_count() const { return workloads_.size(); }
+  size_t service_count() const { return service_count_; }
+  // Every serving object of a kind kept as written: Namespace, ServiceAccount and the Istio
+  // kinds (not Pod, Service, EndpointSlice: see workloads() and services()).
+  template <typename T>
+  std::vector<std::shared_ptr<const T>> objects() const;
+  std::vector<Namespace> namespaces() const { return copies<Namespace>(); }
+  std::vector<EndpointSlice> endpoint_slices() const;
+  std::vector<PeerAuthentication> peer_authentications() const {
+    return copies<PeerAuthentication>();
   }
-  // Every serving object as written (for config_dump and the compiled views above).
-  const ConfigSet& objects() const { return objects_; }
   const std::string& root_namespace() const { return root_namespace_; }
 
   // {"namespaces", "workloads", "services", "peerAuthentications", "virtualServices", ...,
   //  "rootNamespace"}
   nlohmann::json to_json() const;
+
+  // This snapshot with `changes` applied: only what they touch is recompiled (the
+  // workloads changed, the services selecting them before or after, the policy kinds
+  // changed); everything else is shared with this one. Changes must be consistent with
+  // this snapshot (`before` is what it serves).
+  std::shared_ptr<const Snapshot> with(const std::vector<ObjectChange>& changes) const;
 
   // Builds a snapshot (and its indexes) from validated objects.
   static std::shared_ptr<const Snapshot> build(ConfigSet objects, const BuildOptions& options = {});
@@ -121,16 +161,58 @@ class Snapshot {
       const BuildOptions& options = {});
 
  private:
-  std::vector<std::shared_ptr<const Workload>> workloads_;
-  std::vector<std::shared_ptr<const ServiceInfo>> services_;
-  std::unordered_map<std::string, std::shared_ptr<const Workload>> by_ip_;
-  std::unordered_map<std::string, std::shared_ptr<const Workload>> by_uid_;
-  std::unordered_map<std::string, std::shared_ptr<const ServiceInfo>> by_vip_;
-  std::unordered_map<std::string, bool> ns_ambient_;
-  ConfigSet objects_;
+  friend class SnapshotCompiler;
+  template <typename T>
+  std::vector<T> copies() const;
+
+  // Pods with this IP (usually one), sorted by uid: the first answers lookups, and a
+  // deleted pod's IP falls to the next.
+  using WorkloadsAt = std::vector<std::shared_ptr<const Workload>>;
+  using ServicesAt = std::vector<std::shared_ptr<const ServiceInfo>>;  // sorted by namespace/name
+
+  CowMap<std::string, std::shared_ptr<const Workload>> workloads_;  // by uid
+  CowMap<IpAddress, WorkloadsAt, IpHash> by_ip_;
+  CowMap<IpAddress, ServicesAt, IpHash> by_vip_;
+  CowMap<std::string, std::shared_ptr<const ServiceInfo>> by_host_;
+  CowMap<std::string, std::shared_ptr<NamespaceState>> namespaces_;
+  // IP -> the Services without selector (namespace, name) whose EndpointSlices list it, so
+  // a pod appearing at that IP refreshes them.
+  CowMap<IpAddress, std::vector<std::pair<std::string, std::string>>, IpHash> slice_users_;
+  size_t service_count_ = 0;
+  // ObjectMaps by Object alternative index; null for Pod, Service and EndpointSlice, which
+  // live in NamespaceState.
+  std::array<std::shared_ptr<ObjectMap>, std::variant_size_v<Object>> kinds_;
   std::string root_namespace_ = kDefaultRootNamespace;
-  MtlsPolicies mtls_;
-  AuthzPolicies authz_;
+  // Shared between snapshots until a policy of their kind changes.
+  std::shared_ptr<const MtlsPolicies> mtls_ = std::make_shared<const MtlsPolicies>();
+  std::shared_ptr<const AuthzPolicies> authz_ = std::make_shared<const AuthzPolicies>();
 };
+
+// The index of T among Object's alternatives.
+template <typename T, size_t I = 0>
+constexpr size_t object_index() {
+  if constexpr (std::is_same_v<std::variant_alternative_t<I, Object>, T>) {
+    return I;
+  } else {
+    return object_index<T, I + 1>();
+  }
+}
+
+template <typename T>
+std::vector<std::shared_ptr<const T>> Snapshot::objects() const {
+  std::vector<std::shared_ptr<const T>> out;
+  if (const auto& map = kinds_[object_index<T>()]) {
+    out.reserve(map->size());
+    for (const auto& [key, object] : *map) out.emplace_back(object, &std::get<T>(*object));
+  }
+  return out;
+}
+
+template <typename T>
+std::vector<T> Snapshot::copies() const {
+  std::vector<T> out;
+  for (const auto& o : objects<T>()) out.push_back(*o);
+  return out;
+}
 
 }  // namespace zmesh::state

@@ -62,9 +62,9 @@ nlohmann::json peer_authentication_json(const PeerAuthentication& pa) {
 
 // "ns/name" of each object.
 template <typename T>
-nlohmann::json names_of(const std::vector<T>& objects) {
+nlohmann::json names_of(const std::vector<std::shared_ptr<const T>>& objects) {
   auto out = nlohmann::json::array();
-  for (const auto& o : objects) out.push_back(o.meta.namespace_ + "/" + o.meta.name);
+  for (const auto& o : objects) out.push_back(o->meta.namespace_ + "/" + o->meta.name);
   return out;
 }
 
@@ -72,28 +72,28 @@ nlohmann::json names_of(const std::vector<T>& objects) {
 
 nlohmann::json Snapshot::to_json() const {
   auto namespaces = nlohmann::json::array();
-  for (const auto& ns : objects_.namespaces) {
+  for (const auto& ns : objects<Namespace>()) {
     namespaces.push_back(
-        {{"name", ns.meta.name}, {"labels", ns.meta.labels}, {"ambient", ns.ambient()}});
+        {{"name", ns->meta.name}, {"labels", ns->meta.labels}, {"ambient", ns->ambient()}});
   }
   auto workloads = nlohmann::json::array();
-  for (const auto& w : workloads_) workloads.push_back(workload_json(*w));
+  for (const auto& w : this->workloads()) workloads.push_back(workload_json(*w));
   auto services = nlohmann::json::array();
-  for (const auto& s : services_) services.push_back(service_json(*s));
+  for (const auto& s : this->services()) services.push_back(service_json(*s));
   auto peer_authentications = nlohmann::json::array();
-  for (const auto& pa : objects_.peer_authentications) {
-    peer_authentications.push_back(peer_authentication_json(pa));
+  for (const auto& pa : objects<PeerAuthentication>()) {
+    peer_authentications.push_back(peer_authentication_json(*pa));
   }
   return {{"namespaces", namespaces},
           {"workloads", workloads},
           {"services", services},
-          {"serviceAccounts", names_of(objects_.service_accounts)},
-          {"endpointSlices", objects_.endpoint_slices},
-          {"virtualServices", objects_.virtual_services},
-          {"destinationRules", objects_.destination_rules},
+          {"serviceAccounts", names_of(objects<ServiceAccount>())},
+          {"endpointSlices", endpoint_slices()},
+          {"virtualServices", copies<VirtualService>()},
+          {"destinationRules", copies<DestinationRule>()},
           {"peerAuthentications", peer_authentications},
-          {"authorizationPolicies", objects_.authorization_policies},
-          {"requestAuthentications", objects_.request_authentications},
+          {"authorizationPolicies", copies<AuthorizationPolicy>()},
+          {"requestAuthentications", copies<RequestAuthentication>()},
           {"rootNamespace", root_namespace_}};
 }
 
