@@ -7,19 +7,9 @@
 
 #include "config/istio_fields.h"
 #include "config/validation.h"
-
+#include "state/http_codes.h"
 namespace zmesh::config {
 namespace {
-
-// The status codes Go's http.StatusText knows: Istio accepts those as retryOn tokens.
-bool known_http_status(int code) {
-  static const std::set<int> kCodes = {
-      100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301,
-      302, 303, 304, 305, 307, 308, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409,
-      410, 411, 412, 413, 414, 415, 416, 417, 418, 421, 422, 423, 424, 425, 426, 428,
-      429, 431, 451, 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511};
-  return kCodes.count(code) > 0;
-}
 
 bool retry_on_token(const std::string& token) {
   static const std::set<std::string> kPolicies = {"5xx",
@@ -40,28 +30,7 @@ bool retry_on_token(const std::string& token) {
                                                   "unavailable"};
   if (kPolicies.count(token)) return true;
   if (token.empty() || token.find_first_not_of("0123456789") != std::string::npos) return false;
-  return token.size() <= 3 && known_http_status(std::stoi(token));
-}
-
-bool grpc_status_name(const std::string& name) {
-  static const std::set<std::string> kNames = {"OK",
-                                               "CANCELLED",
-                                               "UNKNOWN",
-                                               "INVALID_ARGUMENT",
-                                               "DEADLINE_EXCEEDED",
-                                               "NOT_FOUND",
-                                               "ALREADY_EXISTS",
-                                               "PERMISSION_DENIED",
-                                               "RESOURCE_EXHAUSTED",
-                                               "FAILED_PRECONDITION",
-                                               "ABORTED",
-                                               "OUT_OF_RANGE",
-                                               "UNIMPLEMENTED",
-                                               "INTERNAL",
-                                               "UNAVAILABLE",
-                                               "DATA_LOSS",
-                                               "UNAUTHENTICATED"};
-  return kNames.count(name) > 0;
+  return token.size() <= 3 && state::known_http_status(std::stoi(token));
 }
 
 std::optional<std::string> base64_decode(const std::string& in) {
@@ -310,7 +279,7 @@ state::HttpFaultInjection decode_fault(const FieldReader& f) {
     if (auto s = grpc.string()) {
       a.kind = Kind::kGrpcStatus;
       a.grpc_status = *s;
-      if (!grpc_status_name(*s)) {
+      if (!state::grpc_status_code(*s)) {
         grpc.error("gRPC status " + quote(*s) +
                    " is not supported (an upper-case code name such as \"UNAVAILABLE\")");
       }

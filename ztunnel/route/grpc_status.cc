@@ -1,31 +1,11 @@
 #include "route/grpc_status.h"
 
-#include <array>
+#include "state/http_codes.h"
 
 namespace zmesh::route {
 
 std::optional<uint32_t> grpc_status_code(std::string_view name) {
-  static constexpr std::array<std::string_view, 17> kNames = {"OK",
-                                                              "CANCELLED",
-                                                              "UNKNOWN",
-                                                              "INVALID_ARGUMENT",
-                                                              "DEADLINE_EXCEEDED",
-                                                              "NOT_FOUND",
-                                                              "ALREADY_EXISTS",
-                                                              "PERMISSION_DENIED",
-                                                              "RESOURCE_EXHAUSTED",
-                                                              "FAILED_PRECONDITION",
-                                                              "ABORTED",
-                                                              "OUT_OF_RANGE",
-                                                              "UNIMPLEMENTED",
-                                                              "INTERNAL",
-                                                              "UNAVAILABLE",
-                                                              "DATA_LOSS",
-                                                              "UNAUTHENTICATED"};
-  for (uint32_t i = 0; i < kNames.size(); ++i) {
-    if (kNames[i] == name) return i;
-  }
-  return std::nullopt;
+  return state::grpc_status_code(name);
 }
 
 uint32_t grpc_status_for_http(uint32_t http_status) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+#include "state/http_codes.h"
+
 namespace zmesh::route {
 namespace {
 
@@ -37,16 +39,6 @@ uint32_t retry_on_bit(std::string_view token) {
   return 0;  // unknown tokens are rejected by validation; Envoy would ignore them
 }
 
-// Go's http.StatusText: the codes Istio reads as status codes rather than tokens.
-bool known_http_status(int code) {
-  static const std::set<int> kCodes = {
-      100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301,
-      302, 303, 304, 305, 307, 308, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409,
-      410, 411, 412, 413, 414, 415, 416, 417, 418, 421, 422, 423, 424, 425, 426, 428,
-      429, 431, 451, 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511};
-  return kCodes.count(code) > 0;
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
@@ -65,7 +57,7 @@ void parse_retry_on(std::string_view retry_on, RetryPolicy& policy) {
       const bool digits = token.size() <= 3 && std::all_of(token.begin(), token.end(), [](char c) {
                             return c >= '0' && c <= '9';
                           });
-      if (digits && known_http_status(std::stoi(std::string(token)))) {
+      if (digits && state::known_http_status(std::stoi(std::string(token)))) {
         policy.retriable_status_codes.push_back(
             static_cast<uint32_t>(std::stoi(std::string(token))));
       } else {
