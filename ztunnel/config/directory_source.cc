@@ -9,11 +9,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
 #include "config/inotify_watcher.h"
 #include "config/object_store.h"
+#include "config/yaml_file_cache.h"
 #include "config/yaml_parser.h"
 
 namespace zmesh::config {
@@ -55,6 +57,7 @@ struct DirectorySource::Impl {
     std::error_code ec;
     if (!fs::is_regular_file(path, ec)) {  // follows symlinks; gone or not a file
       store.remove_file(name);
+      caches.erase(name);
       return;
     }
     std::ifstream in(path, std::ios::binary);
@@ -64,7 +67,7 @@ struct DirectorySource::Impl {
     }
     std::ostringstream text;
     text << in.rdbuf();
-    store.set_file(name, parse_yaml(text.str(), name, path.string()));
+    store.set_file(name, caches[name].parse(text.str(), name, path.string()));
   }
 
   Result<void> rescan() {
@@ -142,6 +145,7 @@ struct DirectorySource::Impl {
   std::string dir;
   OnSnapshot on_snapshot;
   ObjectStore store;
+  std::map<std::string, YamlFileCache> caches;  // by file: unchanged documents are not re-parsed
   std::set<std::string> pending;
   bool rescan_pending = false;
   bool timer_armed = false;

@@ -103,7 +103,7 @@ class DocumentDecoder {
 }  // namespace
 
 Result<std::vector<DecodedObject>> parse_yaml(const std::string& text, const std::string& file,
-                                              const std::string& source) {
+                                              const std::string& source, size_t first_document) {
   if (text.size() > kMaxFileBytes) {
     return make_error(file + ": larger than " + std::to_string(kMaxFileBytes >> 20) + " MiB");
   }
@@ -125,7 +125,7 @@ Result<std::vector<DecodedObject>> parse_yaml(const std::string& text, const std
   std::vector<DecodedObject> out;
   DocumentDecoder decoder(file, source, out);
   for (size_t i = 0; i < docs.size(); ++i) {
-    std::string n = std::to_string(i + 1);
+    std::string n = std::to_string(i + first_document);
     try {
       decoder.decode(docs[i], "document " + n, "#" + n, true);
     } catch (const std::exception& e) {  // yaml-cpp surprises: reject the document, not the file

@@ -14,8 +14,9 @@ namespace zmesh::config {
 // `file` names the file in error messages ("pods.yaml"); `source` prefixes each object's
 // meta.source ("/etc/zmesh/pods.yaml" -> "/etc/zmesh/pods.yaml#2"). An Error means the
 // file is not YAML at all; a rejected object is a DecodedObject with an error.
+// `first_document`: the number of the text's first document (when it is part of a file).
 Result<std::vector<DecodedObject>> parse_yaml(const std::string& text, const std::string& file,
-                                              const std::string& source);
+                                              const std::string& source, size_t first_document = 1);
 
 // One object as JSON or YAML text, e.g. from the Kubernetes API (yaml-cpp reads JSON, and a
 // quoted "80" stays a string as in YAML): no List, no multi-document. `unit` prefixes error
