@@ -5,6 +5,8 @@
  *    in-pod listener on loopback:15001; the original destination is kept.
  *  - sockops: once established, that record is re-keyed by 4-tuple for the daemon, and
  *    removed when the socket closes.
+ *  - connect4/6 also refuse a connect to a Service VIP:port at its maxConnections, and
+ *    sockops (TCP_CLOSE) / cgroup/sock_release give the slot back (lib/conn_limit.h).
  *  - sk_lookup (per pod netns): inbound TCP from outside the pod goes to the daemon's
  *    15006 listener; the accepted socket keeps the original local address.
  */
@@ -15,6 +17,7 @@
 
 #include "lib/addr.h"
 #include "lib/config.h"
+#include "lib/conn_limit.h"
 #include "lib/inbound.h"
 #include "lib/maps.h"
 #include "lib/outbound.h"
@@ -23,14 +26,18 @@
 
 /* cgroup sock_addr programs: 1 lets connect() proceed (with the rewritten address). */
 #define ZMESH_CONNECT_ALLOW 1
+/* 0 fails connect() with EPERM at once: the app sees the overflow without a round trip. */
+#define ZMESH_CONNECT_REFUSE 0
 
 SEC("cgroup/connect4")
 int zmesh_connect4(struct bpf_sock_addr* ctx) {
   const struct zmesh_config* cfg;
+  bool refused = false;
   struct zmesh_ip dst;
 
   zmesh_ip_from_v4(&dst, ctx->user_ip4);
-  cfg = zmesh_outbound_capture(ctx, &dst, ZMESH_AF_INET);
+  cfg = zmesh_outbound_capture(ctx, &dst, ZMESH_AF_INET, &refused);
+  if (refused) return ZMESH_CONNECT_REFUSE;
   if (cfg) {
     ctx->user_ip4 = bpf_htonl(0x7f000001);
     ctx->user_port = bpf_htons(cfg->outbound_port);
@@ -41,10 +48,12 @@ int zmesh_connect4(struct bpf_sock_addr* ctx) {
 SEC("cgroup/connect6")
 int zmesh_connect6(struct bpf_sock_addr* ctx) {
   const struct zmesh_config* cfg;
+  bool refused = false;
   struct zmesh_ip dst;
 
   zmesh_ip_from_v6(&dst, ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3]);
-  cfg = zmesh_outbound_capture(ctx, &dst, ZMESH_AF_INET6);
+  cfg = zmesh_outbound_capture(ctx, &dst, ZMESH_AF_INET6, &refused);
+  if (refused) return ZMESH_CONNECT_REFUSE;
   if (!cfg) return ZMESH_CONNECT_ALLOW;
   if (zmesh_ip_is_v4_mapped(&dst)) {
     /* An IPv4 peer through a dual-stack socket: stay IPv4, ::ffff:127.0.0.1. */
@@ -94,11 +103,27 @@ int zmesh_sockops(struct bpf_sock_ops* skops) {
       zmesh_sockops_established(skops);
       break;
     case BPF_SOCK_OPS_STATE_CB:
-      if (skops->args[1] == BPF_TCP_CLOSE) zmesh_sockops_closed(skops);
+      if (skops->args[1] == BPF_TCP_CLOSE) {
+        struct bpf_sock* sk = skops->sk;
+
+        zmesh_sockops_closed(skops);
+        /* Pin the checked value: clang may otherwise reload skops->sk for the helper call,
+         * and the verifier sees that reload as possibly NULL. */
+        asm volatile("" : "+r"(sk));
+        if (sk) zmesh_conn_limit_release(sk);
+      }
       break;
     default:
       break;
   }
+  return 1;
+}
+
+/* An app socket closed (or its process died) before its connection reached TCP_CLOSE under
+ * sockops, e.g. a connect that never established: its connection slot goes back here. */
+SEC("cgroup/sock_release")
+int zmesh_sock_release(struct bpf_sock* sk) {
+  if (sk->protocol == IPPROTO_TCP) zmesh_conn_limit_release(sk);
   return 1;
 }
 

@@ -28,6 +28,7 @@
 #define ZMESH_POD_NAME_MAX 64 /* "namespace/name", NUL terminated */
 #define ZMESH_MAX_PODS 4096
 #define ZMESH_MAX_CONNS 65536
+#define ZMESH_MAX_CONN_LIMITS 4096 /* Service VIP:port destinations with a maxConnections */
 
 /* Bumped whenever a map layout changes: a daemon finding another version in the pinned
  * zmesh_config map recreates the maps instead of reusing them. */
@@ -86,6 +87,36 @@ struct zmesh_conn_stats {
   __u64 outbound_closed;      /* ... and closed */
   __u64 skipped_marked;       /* daemon-owned socket left alone */
   __u64 inbound_steered;      /* sk_lookup sent a connection to the 15006 listener */
+};
+
+/* zmesh_conn_limits / zmesh_conn_counts key: a destination known at connect time, i.e. a
+ * Service VIP and port as the app dialled it. */
+struct zmesh_conn_limit_key {
+  struct zmesh_ip ip;
+  __u16 port;
+  __u16 pad;
+};
+
+/* zmesh_conn_limits value, written by the daemon only (DestinationRule
+ * connectionPool.tcp.maxConnections for that Service port). */
+struct zmesh_conn_limit {
+  __u32 max_connections;
+  __u32 pad;
+};
+
+/* zmesh_conn_counts value, written by the programs only (atomics), so a daemon changing the
+ * limit can never reset or race a live count. Node-wide: all pods of the node share it. */
+struct zmesh_conn_count {
+  __u32 active;   /* app sockets holding a slot */
+  __u32 pad;
+  __u64 rejected; /* connects refused at the limit */
+};
+
+/* zmesh_conn_limit_sk (socket storage): the slot an app socket took, so whichever of
+ * sockops TCP_CLOSE and cgroup/sock_release comes first gives it back, exactly once. */
+struct zmesh_conn_slot {
+  struct zmesh_conn_limit_key key;
+  __u32 taken;
 };
 
 #endif /* ZMESH_BPF_ZMESH_H */

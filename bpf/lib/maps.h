@@ -75,4 +75,32 @@ struct {
   __type(value, __u64);
 } zmesh_inbound_netns SEC(".maps");
 
+/* Service VIP:port -> maxConnections, node-wide (docs/architecture.md, "Connection limits").
+ * Written by the daemon from each snapshot; absent = unlimited. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, ZMESH_MAX_CONN_LIMITS);
+  __type(key, struct zmesh_conn_limit_key);
+  __type(value, struct zmesh_conn_limit);
+} zmesh_conn_limits SEC(".maps");
+
+/* Service VIP:port -> live count and refusals. Created by connect4/6 on first use, updated
+ * only with atomics; the daemon deletes an entry only once its limit is gone and it is idle.
+ * Not preallocated: a deleted element is not recycled under a program still holding it. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, ZMESH_MAX_CONN_LIMITS);
+  __type(key, struct zmesh_conn_limit_key);
+  __type(value, struct zmesh_conn_count);
+} zmesh_conn_counts SEC(".maps");
+
+/* Per app socket: the zmesh_conn_counts slot it holds (struct zmesh_conn_slot). */
+struct {
+  __uint(type, BPF_MAP_TYPE_SK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
+  __type(value, struct zmesh_conn_slot);
+} zmesh_conn_limit_sk SEC(".maps");
+
 #endif /* ZMESH_BPF_LIB_MAPS_H */

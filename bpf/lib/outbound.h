@@ -5,6 +5,7 @@
 
 #include "lib/addr.h"
 #include "lib/config.h"
+#include "lib/conn_limit.h"
 #include "lib/maps.h"
 #include "lib/stats.h"
 
@@ -13,17 +14,19 @@
  * @ctx: the connect4/6 context
  * @dst: destination the app asked for (IPv4-mapped for AF_INET)
  * @family: address family of the app's socket
+ * @refused: set when the destination's connection limit is reached (see lib/conn_limit.h)
  *
  * Redirects TCP of enrolled netns, except sockets carrying the daemon's mark (its own
  * dials out of the pod) and loopback destinations (in-pod traffic, and our own target).
  * On success the original destination is stored under the socket cookie for sockops.
  *
  * Return: the configuration (the caller rewrites to its outbound port), or NULL to leave
- * the connect alone.
+ * the connect alone or, with *refused set, to refuse it.
  */
 static __always_inline const struct zmesh_config* zmesh_outbound_capture(struct bpf_sock_addr* ctx,
                                                                          const struct zmesh_ip* dst,
-                                                                         __u16 family) {
+                                                                         __u16 family,
+                                                                         bool* refused) {
   const struct zmesh_config* cfg;
   struct zmesh_conn_stats* stats;
   struct zmesh_orig_dst orig;
@@ -50,6 +53,11 @@ static __always_inline const struct zmesh_config* zmesh_outbound_capture(struct 
   sock_cookie = bpf_get_socket_cookie(ctx);
   /* Without the record the daemon could not route the connection: better not redirect. */
   if (bpf_map_update_elem(&zmesh_cookie_orig_dst, &sock_cookie, &orig, BPF_ANY)) return NULL;
+  if (sk && !zmesh_conn_limit_take(sk, dst, orig.port)) {
+    bpf_map_delete_elem(&zmesh_cookie_orig_dst, &sock_cookie);
+    *refused = true;
+    return NULL;
+  }
   if (stats) stats->outbound_redirected++;
   return cfg;
 }

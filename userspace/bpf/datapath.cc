@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "bpf/bpf_handles.h"
+#include "bpf/connection_limits.h"
 #include "bpf/libbpf_log.h"
 #include "bpf/map_keys.h"
 #include "bpf/map_pins.h"
@@ -131,6 +132,14 @@ class KernelDatapath final : public Datapath {
     return maps_.lookup_orig_dst(netns_cookie, src, dst);
   }
 
+  Result<void> set_connection_limits(const std::map<Endpoint, uint32_t>& limits) override {
+    std::vector<std::string> changes;
+    auto r = sync_connection_limits(bpf_map__fd(skel_->maps.zmesh_conn_limits),
+                                    bpf_map__fd(skel_->maps.zmesh_conn_counts), limits, &changes);
+    for (const auto& line : changes) spdlog::info("bpf: connection limits: {}", line);
+    return r;
+  }
+
   const PinnedMaps& maps() const override { return maps_; }
 
  private:
@@ -155,7 +164,8 @@ Result<void> write_config(zmesh_redirect* skel, uint32_t mark) {
   return ok();
 }
 
-// sockops first: a connection redirected by connect4/6 must find it when established.
+// sockops and sock_release first: a connection redirected (and maybe counted against a
+// connection limit) by connect4/6 must find them when established and closed.
 Result<void> attach_cgroup_programs(zmesh_redirect* skel, const PinLayout& layout,
                                     const Cgroup& cgroup) {
   struct Attachment {
@@ -165,6 +175,7 @@ Result<void> attach_cgroup_programs(zmesh_redirect* skel, const PinLayout& layou
   };
   const Attachment attachments[] = {
       {skel->progs.zmesh_sockops, kLinkSockops, BPF_CGROUP_SOCK_OPS},
+      {skel->progs.zmesh_sock_release, kLinkSockRelease, BPF_CGROUP_INET_SOCK_RELEASE},
       {skel->progs.zmesh_connect6, kLinkConnect6, BPF_CGROUP_INET6_CONNECT},
       {skel->progs.zmesh_connect4, kLinkConnect4, BPF_CGROUP_INET4_CONNECT},
   };

@@ -2,13 +2,14 @@
 // them to the node's cgroup subtree, and exposes the few operations the daemon needs.
 // Everything is pinned under <pin_root>/{maps,links}/ so a restarted daemon carries on:
 //   maps/<map name>                         every map of bpf/lib/maps.h
-//   links/cgroup_connect4, cgroup_connect6, cgroup_sockops
+//   links/cgroup_connect4, cgroup_connect6, cgroup_sockops, cgroup_sock_release
 //   links/sk_lookup_<pin_name(pod_key)>     one per pod with inbound steering
 #pragma once
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +53,14 @@ struct PodCounters {
   uint64_t inbound_steered = 0;
 };
 
+// A Service VIP:port with a kernel-enforced maxConnections (bpf/lib/conn_limit.h), node-wide.
+struct ConnectionLimit {
+  Endpoint destination;
+  uint32_t max_connections = 0;  // 0: limit removed, connections still holding slots
+  uint32_t active = 0;           // app sockets of this node's pods holding a slot
+  uint64_t rejected = 0;         // connects refused at the limit
+};
+
 // Read-only access to the pinned maps (what zmeshctl and tests use). Fails if there are
 // no pins, or if they were made by a build with another map ABI.
 class PinnedMaps {
@@ -64,6 +73,7 @@ class PinnedMaps {
   std::vector<Connection> connections() const;
   std::vector<EnrolledNetns> enrolled() const;
   std::vector<PodCounters> counters() const;
+  std::vector<ConnectionLimit> connection_limits() const;
   // See Datapath::lookup_orig_dst.
   std::optional<Endpoint> lookup_orig_dst(uint64_t netns_cookie, const Endpoint& src,
                                           const Endpoint& dst) const;
@@ -112,6 +122,10 @@ class Datapath {
   // IPv4-mapped destinations come back as IPv4. Valid while the app socket is open.
   virtual std::optional<Endpoint> lookup_orig_dst(uint64_t netns_cookie, const Endpoint& src,
                                                   const Endpoint& dst) const = 0;
+
+  // Makes `limits` (Service VIP:port -> maxConnections) the kernel's connection limits:
+  // changed ones are rewritten, others deleted; live counts are never reset.
+  virtual Result<void> set_connection_limits(const std::map<Endpoint, uint32_t>& limits) = 0;
 
   virtual const PinnedMaps& maps() const = 0;
 };

@@ -10,6 +10,7 @@ namespace zmesh::bpf {
 inline constexpr const char* kLinkConnect4 = "cgroup_connect4";
 inline constexpr const char* kLinkConnect6 = "cgroup_connect6";
 inline constexpr const char* kLinkSockops = "cgroup_sockops";
+inline constexpr const char* kLinkSockRelease = "cgroup_sock_release";
 inline constexpr const char* kLinkSkLookupPrefix = "sk_lookup_";
 
 struct PinLayout {

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "bpf/connection_limits.h"
 #include "bpf/datapath.h"
 #include "bpf/libbpf_log.h"
 #include "bpf/map_keys.h"
@@ -23,6 +24,8 @@ struct PinnedMaps::Fds {
   PinnedMap orig_dst;
   PinnedMap enrolled;
   PinnedMap stats;
+  PinnedMap conn_limits;
+  PinnedMap conn_counts;
 };
 
 namespace {
@@ -101,7 +104,15 @@ Result<PinnedMaps> PinnedMaps::open(const std::string& pin_root) {
   if (!enrolled) return enrolled.error();
   auto stats = open_map(layout, "zmesh_conn_stats", sizeof(uint64_t), sizeof(zmesh_conn_stats));
   if (!stats) return stats.error();
+  auto conn_limits = open_map(layout, "zmesh_conn_limits", sizeof(zmesh_conn_limit_key),
+                              sizeof(zmesh_conn_limit));
+  if (!conn_limits) return conn_limits.error();
+  auto conn_counts = open_map(layout, "zmesh_conn_counts", sizeof(zmesh_conn_limit_key),
+                              sizeof(zmesh_conn_count));
+  if (!conn_counts) return conn_counts.error();
   auto fds = std::make_unique<Fds>();
+  fds->conn_limits = std::move(*conn_limits);
+  fds->conn_counts = std::move(*conn_counts);
   fds->orig_dst = std::move(*orig_dst);
   fds->enrolled = std::move(*enrolled);
   fds->stats = std::move(*stats);
@@ -153,6 +164,10 @@ std::vector<PodCounters> PinnedMaps::counters() const {
     out.push_back(std::move(sum));
   });
   return out;
+}
+
+std::vector<ConnectionLimit> PinnedMaps::connection_limits() const {
+  return read_connection_limits(fds_->conn_limits.fd.get(), fds_->conn_counts.fd.get());
 }
 
 std::optional<Endpoint> PinnedMaps::lookup_orig_dst(uint64_t netns_cookie, const Endpoint& src,

@@ -4,6 +4,7 @@
 
 #include "analyze_command.h"
 #include "cli.h"
+#include "connection_limits_command.h"
 #include "connections_command.h"
 #include "daemon_commands.h"
 
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   std::vector<Command> commands;
   add_daemon_commands(app, options, commands);
   add_connections_command(app, options, commands);
+  add_connection_limits_command(app, options, commands);
   add_analyze_command(app, options, commands);
 
   try {

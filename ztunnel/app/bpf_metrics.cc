@@ -4,6 +4,35 @@
 #include <sstream>
 
 namespace zmesh::app {
+namespace {
+
+std::string destination_label(const bpf::Endpoint& ep) {
+  std::string addr = ep.address().to_string();
+  return ep.address().is_v6() ? "[" + addr + "]:" + std::to_string(ep.port())
+                              : addr + ":" + std::to_string(ep.port());
+}
+
+// The kernel's DestinationRule maxConnections per Service VIP:port (node-wide).
+void render_connection_limits(const bpf::PinnedMaps& maps, std::ostringstream& out) {
+  auto limits = maps.connection_limits();
+  auto family = [&](const char* name, const char* type, const char* help, auto value) {
+    out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+    for (const auto& l : limits)
+      out << name << "{destination=\"" << destination_label(l.destination) << "\"} " << value(l)
+          << "\n";
+  };
+  family("zmesh_connection_limit_rejections_total", "counter",
+         "Connects refused in the kernel at a DestinationRule maxConnections",
+         [](const bpf::ConnectionLimit& l) { return l.rejected; });
+  family("zmesh_connection_limit_active", "gauge",
+         "Connections of this node's pods holding a maxConnections slot",
+         [](const bpf::ConnectionLimit& l) { return uint64_t{l.active}; });
+  family("zmesh_connection_limit_max", "gauge",
+         "maxConnections enforced in the kernel (0: removed, slots still held)",
+         [](const bpf::ConnectionLimit& l) { return uint64_t{l.max_connections}; });
+}
+
+}  // namespace
 
 std::string render_bpf_metrics(const bpf::PinnedMaps& maps) {
   struct Family {
@@ -31,6 +60,7 @@ std::string render_bpf_metrics(const bpf::PinnedMaps& maps) {
       out << f.name << "{pod=\"" << (c.pod.empty() ? "unknown" : c.pod) << "\",netns_cookie=\""
           << c.netns_cookie << "\"} " << c.*(f.field) << "\n";
   }
+  render_connection_limits(maps, out);
   return out.str();
 }
 

@@ -1,0 +1,14 @@
+// Keeps the kernel's connection limits (Service VIP:port -> DestinationRule
+// connectionPool.tcp.maxConnections) in step with each published snapshot.
+#pragma once
+
+#include "bpf/datapath.h"
+#include "state/snapshot.h"
+
+namespace zmesh::app {
+
+// Computes the limits (upstream::kernel_connection_limits) and writes what changed. Failures
+// are logged: the previous limits stay in force, ztunnel keeps serving.
+void sync_connection_limits(bpf::Datapath& datapath, const state::Snapshot& snapshot);
+
+}  // namespace zmesh::app
