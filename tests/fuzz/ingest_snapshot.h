@@ -25,10 +25,17 @@ inline void ingest(const Result<std::vector<config::DecodedObject>>& parsed) {
   // The same objects from a second file: duplicate resolution, precedence by file.
   store.set_file("b.yaml", parsed);
   store.commit();
-  auto snapshot = store.build_snapshot();
   // dump() walks every string: invalid UTF-8 from the input throws type_error here, which
   // the admin API must survive too, so it is not caught.
-  (void)snapshot->to_json().dump();
+  (void)store.build_snapshot()->to_json().dump();
+  // The incremental paths: the owner file goes (the duplicate takes over), then everything
+  // goes (every object deleted from the compiled snapshot).
+  store.remove_file("a.yaml");
+  store.commit();
+  (void)store.build_snapshot()->to_json().dump();
+  store.remove_file("b.yaml");
+  store.commit();
+  if (store.build_snapshot()->workload_count() != 0) __builtin_trap();
 }
 
 }  // namespace zmesh::fuzz

@@ -61,11 +61,26 @@ TEST(YamlFileCache, InvalidDocumentGivesTheWholeFilesMessages) {
   EXPECT_EQ(summary(cache.parse(text, "f.yaml", "/f")), summary(parse_yaml(text, "f.yaml", "/f")));
 }
 
+// Texts where a document alone reads differently from the same document in its file.
+TEST(YamlFileCache, PieceBoundariesReadAsInTheWholeFile) {
+  for (const std::string& text : std::vector<std::string>{
+           // A multi-line plain scalar running into the marker: yaml-cpp refuses the file.
+           pod("p1", "10.0.0.1") + "  labels:\n    a: b\n c\n---\n" + pod("p2", "10.0.0.2"),
+           pod("p1", "10.0.0.1") + "---\n---\n" + pod("p2", "10.0.0.2") + "---\n",
+           "# only a comment\n---\n" + pod("p1", "10.0.0.1"),
+       }) {
+    YamlFileCache cache;
+    EXPECT_EQ(summary(cache.parse(text, "f.yaml", "/f")), summary(parse_yaml(text, "f.yaml", "/f")))
+        << text;
+  }
+}
+
 // Every YAML file of the repository's corpora decodes the same through the cache, cold and
 // primed with another version of the file (its first half).
 TEST(YamlFileCache, SameAsParseYamlOnEveryCorpusFile) {
   size_t files = 0;
-  for (const auto* dir : {"tests/unit/config_corpus", "tests/unit/testdata", "tests/fuzz/seeds"}) {
+  for (const auto* dir : {"tests/unit/config_corpus", "tests/unit/testdata", "tests/fuzz/seeds",
+                          "tests/fuzz/regressions"}) {
     fs::path root = fs::path(ZMESH_SOURCE_DIR) / dir;
     if (!fs::exists(root)) continue;
     for (const auto& entry : fs::recursive_directory_iterator(root)) {

@@ -59,6 +59,7 @@ Result<std::vector<DecodedObject>> YamlFileCache::parse(const std::string& text,
     documents_.clear();
     return parse_yaml(text, file, source);
   };
+  if (text.size() > kMaxYamlBytes) return whole();
   auto pieces = split_documents(text);
   if (!pieces || pieces->size() < 2) return whole();
 
@@ -70,7 +71,11 @@ Result<std::vector<DecodedObject>> YamlFileCache::parse(const std::string& text,
     if (i < documents_.size() && documents_[i].text == piece) {
       next.push_back(std::move(documents_[i]));
     } else {
-      auto parsed = parse_yaml(piece, file, source, i + 1);
+      // With the next marker: how a piece ends can make that marker an error (yaml-cpp
+      // refuses `---` where a multi-line plain scalar would continue), which the piece alone
+      // would not show. The marker adds an empty document, which decodes to nothing.
+      bool last = i + 1 == pieces->size();
+      auto parsed = parse_yaml(last ? piece : piece + "---\n", file, source, i + 1);
       if (!parsed) return whole();
       next.push_back({std::move(piece), std::move(parsed).value()});
     }

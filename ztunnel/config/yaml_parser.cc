@@ -14,7 +14,6 @@ namespace zmesh::config {
 namespace {
 
 // Larger files are refused rather than parsed: a config directory holds manifests, not data.
-constexpr size_t kMaxFileBytes = 64 << 20;
 
 class DocumentDecoder {
  public:
@@ -104,8 +103,8 @@ class DocumentDecoder {
 
 Result<std::vector<DecodedObject>> parse_yaml(const std::string& text, const std::string& file,
                                               const std::string& source, size_t first_document) {
-  if (text.size() > kMaxFileBytes) {
-    return make_error(file + ": larger than " + std::to_string(kMaxFileBytes >> 20) + " MiB");
+  if (text.size() > kMaxYamlBytes) {
+    return make_error(file + ": larger than " + std::to_string(kMaxYamlBytes >> 20) + " MiB");
   }
   if (auto at = first_invalid_utf8(text)) {
     return make_error(file + ": invalid YAML: not UTF-8 (byte " + std::to_string(*at + 1) + ")");
@@ -137,8 +136,8 @@ Result<std::vector<DecodedObject>> parse_yaml(const std::string& text, const std
 
 Result<std::vector<DecodedObject>> parse_object(const std::string& text, const std::string& unit,
                                                 const std::string& source) {
-  if (text.size() > kMaxFileBytes) {
-    return make_error(unit + ": larger than " + std::to_string(kMaxFileBytes >> 20) + " MiB");
+  if (text.size() > kMaxYamlBytes) {
+    return make_error(unit + ": larger than " + std::to_string(kMaxYamlBytes >> 20) + " MiB");
   }
   if (auto at = first_invalid_utf8(text)) {
     return make_error(unit + ": not UTF-8 (byte " + std::to_string(*at + 1) + ")");

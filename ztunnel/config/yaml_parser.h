@@ -11,6 +11,9 @@
 
 namespace zmesh::config {
 
+// Larger files or objects are refused whole (a config file is never this big).
+inline constexpr size_t kMaxYamlBytes = 64 << 20;
+
 // `file` names the file in error messages ("pods.yaml"); `source` prefixes each object's
 // meta.source ("/etc/zmesh/pods.yaml" -> "/etc/zmesh/pods.yaml#2"). An Error means the
 // file is not YAML at all; a rejected object is a DecodedObject with an error.
