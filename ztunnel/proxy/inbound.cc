@@ -2,6 +2,7 @@
 
 #include "bpf/zmesh.h"
 #include "proxy/connection.h"
+#include "rbac/inbound_check.h"
 
 namespace zmesh::proxy {
 namespace asio = boost::asio;
@@ -43,6 +44,10 @@ asio::awaitable<void> handle_inbound(ProxyContext& ctx, WorkerState& worker,
       snapshot->mtls_mode(*peers.destination, local.port()) == state::MtlsMode::kStrict) {
     report_failure(ctx, peers, "plaintext refused: PeerAuthentication STRICT");
     client.set_option(tcp::socket::linger(true, 0), ec);  // reset, not a polite close
+    co_return;
+  }
+  if (!rbac::admit_inbound(ctx, worker, *snapshot, peers, peer, local, nullptr)) {
+    client.set_option(tcp::socket::linger(true, 0), ec);  // denied: reset, as for STRICT
     co_return;
   }
   co_await dial_and_relay(ctx, worker, *pod, local, std::move(client), std::move(peers),

@@ -13,6 +13,7 @@
 #include "identity/tls_credentials.h"
 #include "proxy/connection.h"
 #include "proxy/credentials.h"
+#include "rbac/inbound_check.h"
 
 namespace zmesh::proxy {
 namespace asio = boost::asio;
@@ -56,6 +57,11 @@ asio::awaitable<void> serve_stream(ProxyContext& ctx, WorkerState& worker,
   if (request.target.address() != pod->ip || is_mesh_port(request.target.port())) {
     stream->respond(400);
     report_failure(ctx, peers, "CONNECT to " + peers.dst_addr + " is not an app port of this pod");
+    co_return;
+  }
+  // AuthorizationPolicy: a denied CONNECT never reaches the app.
+  if (!rbac::admit_inbound(ctx, worker, *snapshot, peers, peer->addr, request.target, &peer->id)) {
+    stream->respond(401);
     co_return;
   }
   auto app = co_await dial(ctx, *pod, request.target);

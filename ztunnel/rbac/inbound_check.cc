@@ -1,0 +1,44 @@
+#include "rbac/inbound_check.h"
+
+#include "proxy/connection.h"
+#include "rbac/authorize.h"
+
+namespace zmesh::rbac {
+namespace {
+
+// Dual-stack sockets report IPv4 peers as ::ffff:a.b.c.d; policies name them as IPv4.
+state::IpAddress unmapped(state::IpAddress a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped())
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6());
+  return a;
+}
+
+}  // namespace
+
+bool admit_inbound(proxy::ProxyContext& ctx, proxy::WorkerState& worker,
+                   const state::Snapshot& snapshot, const proxy::ConnectionPeers& peers,
+                   const boost::asio::ip::tcp::endpoint& src,
+                   const boost::asio::ip::tcp::endpoint& dst, const identity::SpiffeId* source) {
+  const auto& all = snapshot.authz_policies();
+  if (all.empty() || !peers.destination) return true;  // no policy applies: allow
+  auto applicable = all.policies_for(peers.destination->namespace_, peers.destination->labels);
+  if (applicable.empty()) return true;
+
+  ConnectionView view;
+  view.src_ip = unmapped(src.address());
+  if (source) view.source = *source;
+  view.dst_ip = unmapped(dst.address());
+  view.dst_port = dst.port();
+  auto decision = authorize(applicable, view);
+  if (decision.allowed) return true;
+
+  auto labels = proxy::make_tcp_labels(peers);
+  labels.response_flags = "DENY";
+  auto& counters = ctx.metrics.tcp(worker.index, labels);
+  counters.opened.fetch_add(1, std::memory_order_relaxed);
+  counters.closed.fetch_add(1, std::memory_order_relaxed);
+  proxy::report_failure(ctx, peers, "policy rejection: " + decision.reason);
+  return false;
+}
+
+}  // namespace zmesh::rbac
