@@ -22,16 +22,11 @@ std::string make_baggage(const state::Workload* source) {
 
 }  // namespace
 
-asio::awaitable<void> tunnel_and_relay(ProxyContext& ctx, WorkerState& worker,
-                                       std::shared_ptr<const PodNetns> pod,
-                                       const state::Workload& destination, tcp::endpoint target,
-                                       tcp::socket client, ConnectionPeers peers,
-                                       std::shared_ptr<const state::Snapshot> snapshot) {
+asio::awaitable<Result<std::shared_ptr<hbone::Stream>>> open_hbone_stream(
+    ProxyContext& ctx, WorkerState& worker, std::shared_ptr<const PodNetns> pod,
+    const state::Workload& destination, tcp::endpoint target, ConnectionPeers& peers) {
   auto creds = co_await pod_credentials(pod->identity.get());
-  if (!creds) {
-    report_failure(ctx, peers, "no workload certificate for pod " + pod->uid + " yet");
-    co_return;
-  }
+  if (!creds) co_return make_error("no workload certificate for pod " + pod->uid + " yet");
   identity::SpiffeId expected{ctx.trust_domain, destination.namespace_,
                               destination.service_account};
   peers.security_policy = "mutual_tls";
@@ -57,9 +52,19 @@ asio::awaitable<void> tunnel_and_relay(ProxyContext& ctx, WorkerState& worker,
   request.baggage = make_baggage(peers.source);
 
   auto stream = co_await worker.hbone->connect(key, options, std::move(request));
+  if (!stream)
+    co_return make_error("HBONE to " + to_string(key.hbone_addr) + ": " + stream.error().message);
+  co_return std::move(*stream);
+}
+
+asio::awaitable<void> tunnel_and_relay(ProxyContext& ctx, WorkerState& worker,
+                                       std::shared_ptr<const PodNetns> pod,
+                                       const state::Workload& destination, tcp::endpoint target,
+                                       tcp::socket client, ConnectionPeers peers,
+                                       std::shared_ptr<const state::Snapshot> snapshot) {
+  auto stream = co_await open_hbone_stream(ctx, worker, std::move(pod), destination, target, peers);
   if (!stream) {
-    report_failure(ctx, peers,
-                   "HBONE to " + to_string(key.hbone_addr) + ": " + stream.error().message);
+    report_failure(ctx, peers, stream.error().message);
     co_return;
   }
   auto report = begin_report(ctx, worker, std::move(peers), std::move(snapshot));

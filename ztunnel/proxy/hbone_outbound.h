@@ -8,11 +8,21 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <memory>
 
+#include "common/result.h"
+#include "hbone/stream.h"
 #include "proxy/labels.h"
 #include "proxy/pod_netns.h"
 #include "proxy/proxy_context.h"
 
 namespace zmesh::proxy {
+
+// Opens one HBONE CONNECT stream from `pod` to `target` (an endpoint of `destination`, in the
+// mesh) through the worker's pool; records the mutual TLS principals in `peers`. Shared by the
+// byte relay below and the L7 proxy's upstream connections.
+boost::asio::awaitable<Result<std::shared_ptr<hbone::Stream>>> open_hbone_stream(
+    ProxyContext& ctx, WorkerState& worker, std::shared_ptr<const PodNetns> pod,
+    const state::Workload& destination, boost::asio::ip::tcp::endpoint target,
+    ConnectionPeers& peers);
 
 // `target` is the resolved endpoint (pod ip : port) of `destination`, which is in the mesh.
 boost::asio::awaitable<void> tunnel_and_relay(ProxyContext& ctx, WorkerState& worker,

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "l7/http_session.h"
 #include "proxy/connection.h"
 #include "proxy/hbone_outbound.h"
 
@@ -32,6 +33,14 @@ asio::awaitable<void> handle_outbound(ProxyContext& ctx, WorkerState& worker,
     co_return;
   }
   peers.dst_addr = to_string(*orig);
+
+  // A Service port that speaks HTTP (or has VirtualService http routes) is routed request by
+  // request (l7/); everything else stays a byte stream below.
+  if (auto l7_target = l7::l7_target(worker, snapshot, *orig)) {
+    co_await l7::serve_http(ctx, worker, std::move(pod), std::move(client), std::move(peers),
+                            std::move(*l7_target));
+    co_return;
+  }
 
   auto target = snapshot->resolve(*orig, worker.round_robin);
   if (!target) {

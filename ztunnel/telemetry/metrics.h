@@ -3,7 +3,9 @@
 // the cells of all workers. No lock is shared between workers.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -33,6 +35,39 @@ struct TcpCounters {
   std::atomic<uint64_t> received{0};  // bytes received by the client side
 };
 
+// Istio's request labels: the TCP ones plus the response (request_protocol "http").
+struct HttpLabels {
+  TcpLabels common;
+  std::string response_code;         // "200"
+  std::string grpc_response_status;  // "" for non-gRPC
+};
+
+// A Prometheus histogram cell: per-bucket counts (not cumulative; the scrape sums them),
+// a sum and a count, all relaxed atomics bumped by one worker.
+template <size_t N>
+struct HistogramCell {
+  std::array<std::atomic<uint64_t>, N + 1> buckets{};  // last: above the largest bound (+Inf)
+  std::atomic<uint64_t> sum{0};                        // in the family's unit (ms or bytes)
+  std::atomic<uint64_t> count{0};
+};
+
+// Istio's default buckets: durations in ms, sizes in bytes (stats filter defaults).
+inline constexpr std::array<double, 19> kDurationBucketsMs = {
+    0.5,  1,    5,     10,    25,    50,     100,    250,     500,    1000,
+    2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000};
+inline constexpr std::array<double, 10> kSizeBuckets = {
+    1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000};
+
+struct HttpCounters {
+  std::atomic<uint64_t> requests{0};
+  HistogramCell<kDurationBucketsMs.size()> duration_ms;
+  HistogramCell<kSizeBuckets.size()> request_bytes;
+  HistogramCell<kSizeBuckets.size()> response_bytes;
+
+  // One finished request. Duration is observed in microseconds and summed in ms (rounded).
+  void record(std::chrono::microseconds duration, uint64_t request_bytes, uint64_t response_bytes);
+};
+
 class Metrics {
  public:
   // `shards` = number of workers. `build_tag` is the version shown in istio_build; empty
@@ -45,6 +80,9 @@ class Metrics {
   // Stable reference for the life of the Metrics object. Call on worker `shard` only
   // (an out-of-range shard wraps around rather than crashing).
   TcpCounters& tcp(size_t shard, const TcpLabels& labels);
+  // The same for HTTP requests (istio_requests_total and the request histograms). Callers on
+  // the per-request path cache the reference by label set so they skip the shard's mutex.
+  HttpCounters& http(size_t shard, const HttpLabels& labels);
 
   // Extra text appended to every scrape (e.g. zmesh_bpf_* counters read from maps).
   // Collectors run on the scraping thread and must return complete exposition lines.
@@ -62,5 +100,7 @@ std::string escape_label_value(const std::string& value);
 
 // `{reporter="source",source_workload="...",...}` in Istio's label order; empty -> "unknown".
 std::string render_tcp_labels(const TcpLabels& labels);
+// The request families' labels: Istio's order with response_code and grpc_response_status.
+std::string render_http_labels(const HttpLabels& labels);
 
 }  // namespace zmesh::telemetry

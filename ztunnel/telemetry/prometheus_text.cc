@@ -1,4 +1,5 @@
 // Label rendering for the Prometheus text exposition format (version 0.0.4).
+#include <initializer_list>
 #include <utility>
 
 #include "telemetry/metrics.h"
@@ -24,6 +25,55 @@ std::string escape_label_value(const std::string& value) {
     }
   }
   return out;
+}
+
+namespace {
+using Label = std::pair<const char*, const std::string*>;
+
+std::string render(std::initializer_list<Label> labels) {
+  std::string out = "{";
+  bool first = true;
+  for (const auto& [name, value] : labels) {
+    if (!first) out += ',';
+    first = false;
+    out += name;
+    out += "=\"";
+    out += value->empty() ? std::string("unknown") : escape_label_value(*value);
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+#define ZMESH_COMMON_LABELS(l)                                                                  \
+  {"reporter", &l.reporter}, {"source_workload", &l.source_workload},                           \
+      {"source_workload_namespace", &l.source_workload_namespace},                              \
+      {"source_principal", &l.source_principal}, {"source_app", &l.source_app},                 \
+      {"source_version", &l.source_version},                                                    \
+      {"source_canonical_service", &l.source_canonical_service},                                \
+      {"source_canonical_revision", &l.source_canonical_revision},                              \
+      {"source_cluster", &l.source_cluster}, {"destination_workload", &l.destination_workload}, \
+      {"destination_workload_namespace", &l.destination_workload_namespace},                    \
+      {"destination_principal", &l.destination_principal},                                      \
+      {"destination_app", &l.destination_app}, {"destination_version", &l.destination_version}, \
+      {"destination_service", &l.destination_service},                                          \
+      {"destination_service_name", &l.destination_service_name},                                \
+      {"destination_service_namespace", &l.destination_service_namespace},                      \
+      {"destination_canonical_service", &l.destination_canonical_service},                      \
+      {"destination_canonical_revision", &l.destination_canonical_revision},                    \
+      {"destination_cluster", &l.destination_cluster}, {                                        \
+    "request_protocol", &l.request_protocol                                                     \
+  }
+
+}  // namespace
+
+std::string render_http_labels(const HttpLabels& h) {
+  const TcpLabels& l = h.common;
+  return render({ZMESH_COMMON_LABELS(l),
+                 {"response_code", &h.response_code},
+                 {"grpc_response_status", &h.grpc_response_status},
+                 {"response_flags", &l.response_flags},
+                 {"connection_security_policy", &l.connection_security_policy}});
 }
 
 std::string render_tcp_labels(const TcpLabels& l) {

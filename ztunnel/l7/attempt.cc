@@ -1,0 +1,130 @@
+#include "l7/attempt.h"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include "proxy/connection.h"
+
+namespace zmesh::l7 {
+namespace asio = boost::asio;
+using Kind = route::AttemptOutcome::Kind;
+
+namespace {
+
+// Gives up on a connection when the budget runs out. Shared with the timer's handler so a
+// handler that fires after the exchange finished touches nothing.
+struct Watchdog {
+  UpstreamChannel* channel = nullptr;
+  bool done = false;
+  bool fired = false;
+};
+
+asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> open(
+    proxy::ProxyContext& ctx, proxy::WorkerState& worker,
+    const std::shared_ptr<const proxy::PodNetns>& pod, Destination& dest, size_t endpoint) {
+  // A request waiting for a connection is "pending" (http1MaxPendingRequests).
+  auto pending =
+      upstream::BreakerSlot::acquire(dest.shared->breaker, upstream::Resource::kPendingRequests);
+  if (!pending) co_return make_error("circuit breaker: too many pending requests");
+  proxy::ConnectionPeers peers;
+  auto channel = co_await open_channel(ctx, worker, pod, dest.members[endpoint],
+                                       dest.targets[endpoint], peers);
+  if (!channel) co_return channel.error();
+  auto c = std::make_unique<UpstreamConnection>();
+  c->channel = std::move(*channel);
+  c->security_policy = peers.security_policy;
+  c->destination_principal = peers.destination_principal;
+  c->source_principal = peers.source_principal;
+  co_return c;
+}
+
+}  // namespace
+
+asio::awaitable<AttemptResult> attempt(proxy::ProxyContext& ctx, proxy::WorkerState& worker,
+                                       WorkerCache& cache,
+                                       const std::shared_ptr<const proxy::PodNetns>& pod,
+                                       Destination& dest, size_t endpoint,
+                                       const ForwardRequest& request,
+                                       std::optional<std::chrono::steady_clock::duration> budget) {
+  AttemptResult r;
+  r.workload = dest.members[endpoint].workload;
+  r.upstream_addr = proxy::to_string(dest.targets[endpoint]);
+  bool mesh = r.workload && r.workload->ambient;
+  std::string key = pod->uid + (mesh ? "|hbone|" : "|tcp|") + r.upstream_addr;
+
+  auto connection = cache.pool.take(key);
+  for (int fresh = 0; fresh < 2; ++fresh) {
+    if (!connection) {
+      auto opened = co_await open(ctx, worker, pod, dest, endpoint);
+      if (!opened) {
+        bool overflow = opened.error().message.rfind("circuit breaker", 0) == 0;
+        r.outcome.kind = overflow ? Kind::kOverflow : Kind::kConnectFailure;
+        r.outcome.request_started = false;
+        r.error = opened.error().message;
+        if (!overflow) dest.record_local(endpoint, upstream::LocalOrigin::kConnectFailed);
+        co_return r;
+      }
+      connection = std::move(*opened);
+      dest.record_local(endpoint, upstream::LocalOrigin::kConnectSuccess);
+    }
+    r.security_policy = connection->security_policy;
+    r.destination_principal = connection->destination_principal;
+    r.source_principal = connection->source_principal;
+
+    auto dog = std::make_shared<Watchdog>();
+    dog->channel = connection->channel.get();
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    if (budget) {
+      timer.expires_after(*budget);
+      timer.async_wait([dog](boost::system::error_code ec) {
+        if (ec || dog->done) return;
+        dog->fired = true;
+        dog->channel->abort();
+      });
+    }
+    ++dest.endpoints[endpoint].active_requests;
+    bool any_bytes = false;
+    auto reply = co_await exchange(*connection, request.wire, request.head, any_bytes);
+    --dest.endpoints[endpoint].active_requests;
+    dog->done = true;
+    timer.cancel();
+
+    if (dog->fired) {
+      r.outcome.kind = Kind::kPerTryTimeout;
+      r.error = "upstream request timeout";
+      dest.record_local(endpoint, upstream::LocalOrigin::kTimeout);
+      co_return r;
+    }
+    if (!reply) {
+      // A pooled connection that says nothing was most likely closed while idle: once more
+      // on a new one, as Envoy does for a stale pooled connection.
+      if (connection->reused && !any_bytes && fresh == 0) {
+        connection.reset();
+        continue;
+      }
+      r.outcome.kind = Kind::kReset;
+      r.error = reply.error().message;
+      dest.record_local(endpoint, upstream::LocalOrigin::kConnectFailed);
+      co_return r;
+    }
+    r.outcome.kind = Kind::kResponse;
+    r.outcome.status = reply->response.result_int();
+    if (auto g = reply->response.find("grpc-status"); g != reply->response.end()) {
+      uint32_t code = 0;
+      for (char ch : g->value()) code = code * 10 + static_cast<uint32_t>(ch - '0');
+      r.outcome.grpc_status = code;
+    }
+    r.outcome.rate_limited = reply->response.find("x-envoy-ratelimited") != reply->response.end();
+    dest.record_status(endpoint, r.outcome.status);
+    ++connection->served;
+    if (reply->reusable && dest.policy.limits.connection_reusable(connection->served)) {
+      connection->reused = false;
+      cache.pool.put(key, std::move(connection));
+    }
+    r.response = std::move(reply->response);
+    co_return r;
+  }
+  co_return r;  // not reached
+}
+
+}  // namespace zmesh::l7

@@ -1,0 +1,62 @@
+// One routed destination (host, subset, port) as a worker sends requests to it: the members of
+// the subset with their addresses, the merged DestinationRule policy, this worker's balancer,
+// and the circuit breaker and outlier detector every worker shares for it.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "state/snapshot.h"
+#include "upstream/circuit_breaker.h"
+#include "upstream/effective_policy.h"
+#include "upstream/load_balancer.h"
+#include "upstream/outlier_detector.h"
+
+namespace zmesh::l7 {
+
+class L7Config;
+
+// Shared by all workers for one destination key; outlives config changes (limits and outlier
+// state carry over, as Envoy keeps a cluster's state across an update that leaves it).
+struct SharedDestination {
+  upstream::CircuitBreaker breaker;
+  std::mutex mu;  // guards the outlier detector (one short section per result)
+  std::optional<upstream::OutlierDetector> outlier;
+  std::optional<upstream::OutlierConfig> outlier_config;
+  std::vector<uint64_t> outlier_ids;
+};
+
+class Destination {
+ public:
+  std::string key;  // "host|subset|port"
+  std::shared_ptr<const state::ServiceInfo> service;
+  uint16_t port = 0;  // the Service port
+  upstream::EffectivePolicy policy;
+  std::vector<state::Backend> members;
+  std::vector<boost::asio::ip::tcp::endpoint> targets;  // members' addresses to dial
+  std::vector<upstream::Endpoint> endpoints;            // what the balancer sees
+  std::unique_ptr<upstream::LoadBalancer> balancer;     // this worker's
+  std::shared_ptr<SharedDestination> shared;
+
+  // An endpoint, avoiding `avoid` (previous attempts) when another healthy one exists.
+  upstream::Pick pick(std::span<const size_t> avoid, std::optional<uint64_t> hash);
+  void record_status(size_t endpoint, uint32_t status);
+  void record_local(size_t endpoint, upstream::LocalOrigin event);
+};
+
+struct DestinationError {
+  const char* flag;  // "NC": no such subset/rule; "UH": no endpoints
+  std::string message;
+};
+
+// Builds the destination from `config`'s snapshot; `seed` seeds this worker's balancer.
+std::variant<std::shared_ptr<Destination>, DestinationError> make_destination(
+    const L7Config& config, const std::string& host, const std::string& subset, uint16_t port,
+    const boost::asio::ip::address& dialed, uint64_t seed);
+
+}  // namespace zmesh::l7

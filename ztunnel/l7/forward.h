@@ -1,0 +1,47 @@
+// Sends one routed request to its destination as Envoy's router does: an endpoint from the
+// balancer, a pooled or new upstream connection, the route's timeout and per-try timeout,
+// retries under the effective policy (another endpoint when there is one, jittered backoff),
+// the circuit breaker's limits, and every result fed to outlier detection.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "l7/destination.h"
+#include "l7/http_message.h"
+#include "l7/worker_cache.h"
+#include "proxy/pod_netns.h"
+#include "proxy/proxy_context.h"
+#include "route/retry_policy.h"
+
+namespace zmesh::l7 {
+
+struct ForwardRequest {
+  std::string wire;  // the serialized request, re-sent as is by each retry
+  bool head = false;
+  std::optional<route::RetryPolicy> retry;           // nullopt: a single attempt
+  std::optional<std::chrono::milliseconds> timeout;  // the route timeout, nullopt: none
+};
+
+struct ForwardResult {
+  std::optional<Response> response;  // nullopt: answer `status` locally
+  uint32_t status = 0;
+  std::string flags;  // Envoy response flags ("UF,URX"), empty when none
+  std::string error;  // why there is no response, for the access log
+  uint32_t attempts = 0;
+  // The endpoint that answered (or was tried last), for telemetry.
+  std::shared_ptr<const state::Workload> workload;
+  std::string upstream_addr;
+  std::string security_policy = "none", source_principal, destination_principal;
+};
+
+boost::asio::awaitable<ForwardResult> forward(proxy::ProxyContext& ctx, proxy::WorkerState& worker,
+                                              WorkerCache& cache,
+                                              std::shared_ptr<const proxy::PodNetns> pod,
+                                              std::shared_ptr<Destination> destination,
+                                              const ForwardRequest& request);
+
+}  // namespace zmesh::l7

@@ -1,0 +1,42 @@
+// The HTTP/1.1 message types of the L7 proxy (Boost.Beast, whole bodies in memory) and the
+// upstream half of one exchange: write a request, read its response.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <string>
+
+#include "common/result.h"
+#include "l7/upstream_pool.h"
+#include "route/header_list.h"
+
+namespace zmesh::l7 {
+
+namespace http = boost::beast::http;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+inline constexpr size_t kMaxBody = 16 << 20;
+inline constexpr size_t kMaxHeader = 64 << 10;
+
+// The request as it goes on the wire (Beast re-chunks a chunked body).
+std::string serialize(const Request& request);
+
+struct UpstreamReply {
+  Response response;
+  bool reusable = false;  // keep-alive and fully read: may go back to the pool
+};
+
+// Sends `wire` and reads one final response (1xx skipped). `any_bytes` tells whether the
+// upstream answered anything at all: a pooled connection that failed without a byte was
+// probably closed while idle, and the caller may try a fresh one.
+boost::asio::awaitable<Result<UpstreamReply>> exchange(UpstreamConnection& connection,
+                                                       const std::string& wire, bool head,
+                                                       bool& any_bytes);
+
+// Beast fields <-> the routing core's header list (regular headers only).
+route::HeaderList to_header_list(const http::fields& fields);
+void replace_fields(http::fields& fields, const route::HeaderList& headers);
+
+}  // namespace zmesh::l7

@@ -1,0 +1,13 @@
+// Whether a Service port declares HTTP, the way Istio infers protocols: appProtocol first,
+// then the port name's prefix. Such ports are parsed as HTTP even without a VirtualService.
+#pragma once
+
+#include "state/model.h"
+
+namespace zmesh::l7 {
+
+// appProtocol http / http2 / grpc / kubernetes.io/h2c, or a name `http`, `http-*`, `http2`,
+// `http2-*`, `grpc`, `grpc-*` (case-insensitive, as Istio's protocol.Parse).
+bool port_declares_http(const state::ServicePort& port);
+
+}  // namespace zmesh::l7

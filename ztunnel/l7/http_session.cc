@@ -1,0 +1,144 @@
+#include "l7/http_session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <chrono>
+
+#include "l7/http_ports.h"
+#include "l7/request_report.h"
+#include "l7/worker_cache.h"
+#include "state/ip_key.h"
+
+namespace zmesh::l7 {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+std::optional<L7Target> l7_target(proxy::WorkerState& worker,
+                                  const std::shared_ptr<const state::Snapshot>& snapshot,
+                                  const tcp::endpoint& original) {
+  auto service = snapshot->service_by_vip(state::normalize_ip(original.address()));
+  if (!service) return std::nullopt;
+  for (const auto& port : service->ports) {
+    if (port.port != original.port() || port.protocol != "TCP") continue;
+    bool http = port_declares_http(port);
+    if (!http) {
+      auto& cache = worker_cache(worker.index);
+      http = config_for(cache, snapshot)->routes_for(service->hostname) != nullptr;
+    }
+    if (!http) return std::nullopt;
+    return L7Target{service, port.port, original};
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// Reads one request. Answers `Expect: 100-continue` itself, since the whole body is read
+// before anything goes upstream. false on a clean close; a parse error leaves `bad` set.
+asio::awaitable<bool> read_request(tcp::socket& client, boost::beast::flat_buffer& buffer,
+                                   Request& out, bool& bad) {
+  http::request_parser<http::string_body> parser;
+  parser.body_limit(kMaxBody);
+  parser.header_limit(kMaxHeader);
+  boost::system::error_code ec;
+  co_await http::async_read_header(client, buffer, parser,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec && parser.get()[http::field::expect] == "100-continue") {
+    static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    co_await asio::async_write(client, asio::buffer(kContinue),
+                               asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (!ec)
+    co_await http::async_read(client, buffer, parser,
+                              asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    bad = ec != http::error::end_of_stream && ec != asio::error::eof &&
+          ec != asio::error::connection_reset && ec != asio::error::operation_aborted &&
+          buffer.size() + parser.got_some() > 0;
+    co_return false;
+  }
+  out = parser.release();
+  co_return true;
+}
+
+}  // namespace
+
+// Frames stay small (big objects on the heap, writing in its own coroutine): GCC 12 warns
+// falsely (-Wmismatched-new-delete) about Asio's frame allocator for large coroutine frames.
+asio::awaitable<boost::system::error_code> write_response(tcp::socket& client, Response& response,
+                                                          bool head) {
+  boost::system::error_code ec;
+  if (head) {  // the headers of what a GET would get; no body
+    http::response_serializer<http::string_body> sr{response};
+    sr.split(true);
+    co_await http::async_write_header(client, sr, asio::redirect_error(asio::use_awaitable, ec));
+  } else {
+    co_await http::async_write(client, response, asio::redirect_error(asio::use_awaitable, ec));
+  }
+  co_return ec;
+}
+
+asio::awaitable<void> serve_http(proxy::ProxyContext& ctx, proxy::WorkerState& worker,
+                                 std::shared_ptr<const proxy::PodNetns> pod, tcp::socket client,
+                                 proxy::ConnectionPeers peers, L7Target target) {
+  auto& cache = worker_cache(worker.index);
+  auto buffer = std::make_unique<boost::beast::flat_buffer>();
+  for (;;) {
+    auto request = std::make_unique<Request>();
+    bool bad = false;
+    bool got = co_await read_request(client, *buffer, *request, bad);
+    auto started = std::chrono::steady_clock::now();
+    if (!got) {
+      if (bad) {  // malformed: 400 and close, as Envoy's codec does
+        auto r = std::make_unique<Response>(make_local_response(400, "Bad Request", 11));
+        r->keep_alive(false);
+        co_await write_response(client, *r, false);
+      }
+      co_return;
+    }
+    // New requests see the newest config; this one keeps the snapshot it started with.
+    auto snapshot = ctx.store.current();
+    auto config = config_for(cache, snapshot);
+    L7Target now = target;
+    if (auto s = snapshot->service_by_host(target.service->hostname)) now.service = s;
+
+    auto facts = std::make_unique<RequestFacts>();
+    facts->method = std::string(request->method_string());
+    facts->path = std::string(request->target());
+    facts->authority = std::string((*request)[http::field::host]);
+    facts->request_bytes = request->body().size();
+    const bool keep_alive = request->keep_alive();
+    const bool head = request->method() == http::verb::head;
+
+    auto handled = std::make_unique<Handled>();
+    if (request->version() == 11 && request->find(http::field::host) == request->end()) {
+      handled->response = make_local_response(400, "missing Host header", 11);
+      handled->service = now.service;
+    } else {
+      co_await route_request(ctx, worker, cache, config, pod, peers.source, now, *request,
+                             *handled);
+    }
+    auto& response = handled->response;
+    for (auto f : {http::field::connection, http::field::keep_alive}) response.erase(f);
+    response.keep_alive(keep_alive);
+    facts->response_bytes = response.body().size();
+    auto ec = co_await write_response(client, response, head);
+    facts->duration = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started);
+    report_request(ctx, worker, cache, peers, *handled, *facts);
+    if (ec || !keep_alive) {
+      client.shutdown(tcp::socket::shutdown_send, ec);
+      co_return;
+    }
+  }
+}
+
+}  // namespace zmesh::l7

@@ -1,0 +1,40 @@
+// The L7 view of one snapshot: compiled routes and DestinationRules by fully qualified host.
+// Built once per snapshot (config_cache.h keeps one per worker) so the request path only looks
+// things up.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "route/route_table.h"
+#include "route/weighted_picker.h"
+#include "state/destination_rule.h"
+#include "state/snapshot.h"
+
+namespace zmesh::l7 {
+
+// Istio's short-name rule: a host without a dot is a Service of `ns`.
+std::string qualify_host(std::string_view host, std::string_view ns);
+
+class L7Config {
+ public:
+  static std::shared_ptr<const L7Config> build(std::shared_ptr<const state::Snapshot> snapshot);
+
+  // The http routes for `host`, or nullptr when no VirtualService with http routes names it.
+  const route::RouteTable* routes_for(const std::string& host) const;
+  // The weighted pick of a compiled route (precomputed for every route of every table).
+  const route::WeightedPicker& picker(const route::CompiledRoute& route) const;
+  const state::DestinationRule* rule_for(const std::string& host) const;
+
+  const std::shared_ptr<const state::Snapshot>& snapshot() const { return snapshot_; }
+
+ private:
+  std::shared_ptr<const state::Snapshot> snapshot_;  // keeps the rules' objects alive
+  std::unordered_map<std::string, route::RouteTable> routes_;
+  std::unordered_map<const route::CompiledRoute*, route::WeightedPicker> pickers_;
+  std::unordered_map<std::string, std::shared_ptr<const state::DestinationRule>> rules_;
+};
+
+}  // namespace zmesh::l7

@@ -1,0 +1,25 @@
+// Telemetry for one HTTP request: istio_requests_total and the request histograms under
+// Istio's labels (reporter "source"), and one JSON access-log line with the route and flags.
+#pragma once
+
+#include <chrono>
+
+#include "l7/route_request.h"
+#include "l7/worker_cache.h"
+#include "proxy/labels.h"
+#include "proxy/proxy_context.h"
+
+namespace zmesh::l7 {
+
+struct RequestFacts {
+  const Request* request = nullptr;  // as received from the client
+  std::string method, path, authority;
+  uint64_t request_bytes = 0, response_bytes = 0;
+  std::chrono::microseconds duration{0};
+};
+
+void report_request(proxy::ProxyContext& ctx, proxy::WorkerState& worker, WorkerCache& cache,
+                    const proxy::ConnectionPeers& client, const Handled& handled,
+                    const RequestFacts& facts);
+
+}  // namespace zmesh::l7

@@ -1,0 +1,47 @@
+// One HTTP request through the routing core: pick the route (404 NR when none), run its
+// faults, answer locally what Istio answers locally (directResponse, redirect, CORS
+// preflight), else rewrite, apply header operations, pick the weighted destination and forward
+// it. The result is the response to give the client plus what telemetry reports about it.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <string>
+
+#include "l7/forward.h"
+#include "l7/http_message.h"
+#include "l7/l7_config.h"
+#include "l7/worker_cache.h"
+
+namespace zmesh::l7 {
+
+// Where the app was going: a Service port.
+struct L7Target {
+  std::shared_ptr<const state::ServiceInfo> service;
+  uint16_t port = 0;
+  boost::asio::ip::tcp::endpoint original;
+};
+
+struct Handled {
+  Response response;
+  std::string flags;       // Envoy response flags, "" for none
+  std::string route_name;  // Istio's route name, "" when no route matched
+  std::string error;
+  std::shared_ptr<const state::ServiceInfo> service;  // the destination service
+  ForwardResult upstream;                             // when forwarded (workload, addresses)
+};
+
+// Fills `h` (owned by the caller: it is big, and coroutine frames had better stay small).
+boost::asio::awaitable<void> route_request(proxy::ProxyContext& ctx, proxy::WorkerState& worker,
+                                           WorkerCache& cache,
+                                           std::shared_ptr<const L7Config> config,
+                                           std::shared_ptr<const proxy::PodNetns> pod,
+                                           const state::Workload* source, const L7Target& target,
+                                           Request& request, Handled& h);
+
+// A reply the proxy makes itself, as a response (content-length set).
+Response make_local_response(uint32_t status, const std::string& body, unsigned version,
+                             bool grpc = false);
+
+}  // namespace zmesh::l7

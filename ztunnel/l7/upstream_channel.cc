@@ -1,0 +1,93 @@
+#include "l7/upstream_channel.h"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "proxy/connection.h"
+#include "proxy/hbone_outbound.h"
+
+namespace zmesh::l7 {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+class TcpChannel final : public UpstreamChannel {
+ public:
+  explicit TcpChannel(tcp::socket s) : socket_(std::move(s)) {}
+  ~TcpChannel() override {
+    boost::system::error_code ec;
+    socket_.close(ec);
+  }
+
+  asio::awaitable<Result<size_t>> read_some(asio::mutable_buffer buffer) override {
+    boost::system::error_code ec;
+    size_t n =
+        co_await socket_.async_read_some(buffer, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::eof) co_return size_t{0};
+    if (ec) co_return make_error("upstream read: " + ec.message());
+    co_return n;
+  }
+
+  asio::awaitable<Result<void>> write(asio::const_buffer buffer) override {
+    boost::system::error_code ec;
+    co_await asio::async_write(socket_, buffer, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return make_error("upstream write: " + ec.message());
+    co_return ok();
+  }
+
+  void abort() override {
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.cancel(ec);
+  }
+
+ private:
+  tcp::socket socket_;
+};
+
+class HboneChannel final : public UpstreamChannel {
+ public:
+  explicit HboneChannel(std::shared_ptr<hbone::Stream> s) : stream_(std::move(s)) {}
+  ~HboneChannel() override { stream_->reset(); }  // an idle tunnel has nothing left to say
+
+  asio::awaitable<Result<size_t>> read_some(asio::mutable_buffer buffer) override {
+    co_return co_await stream_->read_some(buffer);
+  }
+  asio::awaitable<Result<void>> write(asio::const_buffer buffer) override {
+    co_return co_await stream_->write(buffer);
+  }
+  void abort() override { stream_->reset(); }
+
+ private:
+  std::shared_ptr<hbone::Stream> stream_;
+};
+
+}  // namespace
+
+std::unique_ptr<UpstreamChannel> tcp_channel(tcp::socket socket) {
+  return std::make_unique<TcpChannel>(std::move(socket));
+}
+
+std::unique_ptr<UpstreamChannel> hbone_channel(std::shared_ptr<hbone::Stream> stream) {
+  return std::make_unique<HboneChannel>(std::move(stream));
+}
+
+asio::awaitable<Result<std::unique_ptr<UpstreamChannel>>> open_channel(
+    proxy::ProxyContext& ctx, proxy::WorkerState& worker,
+    std::shared_ptr<const proxy::PodNetns> pod, const state::Backend& backend, tcp::endpoint target,
+    proxy::ConnectionPeers& peers) {
+  // A workload in the mesh gets mutual TLS (HBONE); anything else plain TCP, as in Istio.
+  if (backend.workload && backend.workload->ambient) {
+    auto stream = co_await proxy::open_hbone_stream(ctx, worker, std::move(pod), *backend.workload,
+                                                    target, peers);
+    if (!stream) co_return stream.error();
+    co_return hbone_channel(std::move(*stream));
+  }
+  auto socket = co_await proxy::dial(ctx, *pod, target);
+  if (!socket) co_return socket.error();
+  co_return tcp_channel(std::move(*socket));
+}
+
+}  // namespace zmesh::l7

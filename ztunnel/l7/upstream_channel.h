@@ -1,0 +1,40 @@
+// One upstream connection as the HTTP client sees it: a byte stream that is either a plain TCP
+// socket (destination outside the mesh) or an HBONE CONNECT stream (an ambient workload), so
+// the HTTP/1.1 exchange is written once for both.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+
+#include "common/result.h"
+#include "hbone/stream.h"
+#include "proxy/labels.h"
+#include "proxy/pod_netns.h"
+#include "proxy/proxy_context.h"
+#include "state/snapshot.h"
+
+namespace zmesh::l7 {
+
+class UpstreamChannel {
+ public:
+  virtual ~UpstreamChannel() = default;
+  // 0 bytes: the peer closed.
+  virtual boost::asio::awaitable<Result<size_t>> read_some(boost::asio::mutable_buffer buffer) = 0;
+  virtual boost::asio::awaitable<Result<void>> write(boost::asio::const_buffer buffer) = 0;
+  // Fails pending and later operations (a timeout gave up on this connection).
+  virtual void abort() = 0;
+};
+
+std::unique_ptr<UpstreamChannel> tcp_channel(boost::asio::ip::tcp::socket socket);
+std::unique_ptr<UpstreamChannel> hbone_channel(std::shared_ptr<hbone::Stream> stream);
+
+// Connects from `pod` to `backend`: HBONE when the backend is an ambient workload, else TCP.
+// `peers` receives the mutual TLS principals when HBONE is used.
+boost::asio::awaitable<Result<std::unique_ptr<UpstreamChannel>>> open_channel(
+    proxy::ProxyContext& ctx, proxy::WorkerState& worker,
+    std::shared_ptr<const proxy::PodNetns> pod, const state::Backend& backend,
+    boost::asio::ip::tcp::endpoint target, proxy::ConnectionPeers& peers);
+
+}  // namespace zmesh::l7
