@@ -3,7 +3,11 @@
 Answers every request with its version in the body and in `x-version`, echoes the path it got
 in `x-path` and the request headers as JSON (so tests see rewrites and header operations).
 --fail-every N answers 503 to every Nth request (1-based: N=2 fails the 1st, 3rd, ...), to test
-retries. Prints {"listening": port} once bound.
+retries; --fail-file PATH answers 503 while PATH exists (a failing mode a test switches on and
+off, for outlier detection). A request header `x-sleep: SECONDS` makes the answer wait that
+long (a slow backend, for timeouts and in-flight requests). --log-requests prints one JSON line
+per request ({"request": path, "host": ..., "version": ...}) so a test counts what arrived
+(mirrors). Prints {"listening": port} once bound.
 """
 from __future__ import annotations
 
@@ -11,7 +15,9 @@ import argparse
 import http.server
 import json
 import sys
+import os
 import threading
+import time
 
 
 def main() -> None:
@@ -19,6 +25,8 @@ def main() -> None:
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--version", required=True)
     ap.add_argument("--fail-every", type=int, default=0)
+    ap.add_argument("--fail-file", default="")
+    ap.add_argument("--log-requests", action="store_true")
     args = ap.parse_args()
     lock, count = threading.Lock(), [0]
 
@@ -34,7 +42,17 @@ def main() -> None:
             with lock:
                 count[0] += 1
                 n = count[0]
+            if args.log_requests:  # one write per line under the lock: threads interleave
+                line = json.dumps({"request": self.path, "host": self.headers.get("host", ""),
+                                   "version": args.version}) + "\n"
+                with lock:
+                    sys.stdout.write(line)
+                    sys.stdout.flush()
+            sleep = float(self.headers.get("x-sleep") or 0)
+            if sleep > 0:
+                time.sleep(sleep)
             failing = args.fail_every and n % args.fail_every == 1 % args.fail_every
+            failing = failing or (args.fail_file and os.path.exists(args.fail_file))
             status = 503 if failing else 200
             body = json.dumps({"version": args.version, "path": self.path, "n": n,
                                "headers": {k.lower(): v for k, v in self.headers.items()},
@@ -47,7 +65,7 @@ def main() -> None:
             if self.command != "HEAD":
                 self.wfile.write(body)
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _answer
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = _answer
 
         def log_message(self, *a) -> None:  # quiet
             pass

@@ -2,13 +2,17 @@
 // connectionPool.tcp.maxConnections) in step with each published snapshot.
 #pragma once
 
+#include <memory>
+
 #include "bpf/datapath.h"
 #include "state/snapshot.h"
 
 namespace zmesh::app {
 
-// Computes the limits (upstream::kernel_connection_limits) and writes what changed. Failures
-// are logged: the previous limits stay in force, ztunnel keeps serving.
-void sync_connection_limits(bpf::Datapath& datapath, const state::Snapshot& snapshot);
+// Computes the limits (upstream::kernel_connection_limits) and writes what changed. Ports
+// handled as HTTP are left to the L7 path. Failures are logged: the previous limits stay in
+// force, ztunnel keeps serving.
+void sync_connection_limits(bpf::Datapath& datapath,
+                            const std::shared_ptr<const state::Snapshot>& snapshot);
 
 }  // namespace zmesh::app

@@ -137,7 +137,7 @@ int run_daemon(const Options& o) {
   auto source = open_config_source(o, control, [&](auto snapshot) {
     store.publish(snapshot);
     registry.on_snapshot(*snapshot);
-    sync_connection_limits(**datapath, *snapshot);
+    sync_connection_limits(**datapath, snapshot);
   });
   if (!source) return fail("config: " + source.error().message);
   if (auto r = (*source)->start(); !r) return fail("config: " + r.error().message);

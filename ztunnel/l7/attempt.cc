@@ -1,7 +1,9 @@
 #include "l7/attempt.h"
 
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "proxy/connection.h"
 
@@ -19,18 +21,41 @@ struct Watchdog {
   bool fired = false;
 };
 
+constexpr auto kPendingPoll = std::chrono::milliseconds(5);
+
+// A connection for the try, as Envoy's HTTP/1.1 pool gives one: the request is "pending"
+// (http1MaxPendingRequests, else overflow) until it has one. A new connection needs a
+// kConnections slot (maxConnections); without one the request waits for a connection of this
+// worker's pool to come back or a slot to free, within `budget`. A worker with no connection
+// to the endpoint at all may open one anyway (Envoy's pool does the same), so no worker waits
+// forever behind another worker's idle connections.
 asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> open(
-    proxy::ProxyContext& ctx, proxy::WorkerState& worker,
-    const std::shared_ptr<const proxy::PodNetns>& pod, Destination& dest, size_t endpoint) {
-  // A request waiting for a connection is "pending" (http1MaxPendingRequests).
-  auto pending =
-      upstream::BreakerSlot::acquire(dest.shared->breaker, upstream::Resource::kPendingRequests);
+    proxy::ProxyContext& ctx, proxy::WorkerState& worker, WorkerCache& cache,
+    const std::shared_ptr<const proxy::PodNetns>& pod, Destination& dest, size_t endpoint,
+    const std::string& key, std::optional<std::chrono::steady_clock::time_point> deadline) {
+  auto& breaker = dest.shared->breaker;
+  auto pending = upstream::BreakerSlot::acquire(breaker, upstream::Resource::kPendingRequests);
   if (!pending) co_return make_error("circuit breaker: too many pending requests");
+  auto slot = upstream::BreakerSlot::acquire(breaker, upstream::Resource::kConnections);
+  size_t& live = cache.pool.live(key);
+  while (!slot && live > 0) {
+    if (auto c = cache.pool.take(key)) co_return c;
+    if (deadline && std::chrono::steady_clock::now() >= *deadline)
+      co_return make_error("timeout: no upstream connection in time (maxConnections)");
+    asio::steady_timer timer(co_await asio::this_coro::executor, kPendingPoll);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    slot = upstream::BreakerSlot::acquire(breaker, upstream::Resource::kConnections);
+  }
   proxy::ConnectionPeers peers;
   auto channel = co_await open_channel(ctx, worker, pod, dest.members[endpoint],
                                        dest.targets[endpoint], peers);
   if (!channel) co_return channel.error();
   auto c = std::make_unique<UpstreamConnection>();
+  c->breaker_owner = dest.shared;
+  c->connection_slot = std::move(slot);
+  c->live_count = &live;
+  ++live;
   c->channel = std::move(*channel);
   c->security_policy = peers.security_policy;
   c->destination_principal = peers.destination_principal;
@@ -50,14 +75,25 @@ asio::awaitable<AttemptResult> attempt(proxy::ProxyContext& ctx, proxy::WorkerSt
   r.workload = dest.members[endpoint].workload;
   r.upstream_addr = proxy::to_string(dest.targets[endpoint]);
   bool mesh = r.workload && r.workload->ambient;
-  std::string key = pod->uid + (mesh ? "|hbone|" : "|tcp|") + r.upstream_addr;
+  // Per destination (Envoy's pools are per cluster): a connection opened under another
+  // subset's or Service's limits must not dodge this destination's maxConnections.
+  std::string key = pod->uid + "|" + dest.key + (mesh ? "|hbone|" : "|tcp|") + r.upstream_addr;
 
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  if (budget) deadline = std::chrono::steady_clock::now() + *budget;
   auto connection = cache.pool.take(key);
   for (int fresh = 0; fresh < 2; ++fresh) {
     if (!connection) {
-      auto opened = co_await open(ctx, worker, pod, dest, endpoint);
+      auto opened = co_await open(ctx, worker, cache, pod, dest, endpoint, key, deadline);
       if (!opened) {
-        bool overflow = opened.error().message.rfind("circuit breaker", 0) == 0;
+        const auto& why = opened.error().message;
+        if (why.rfind("timeout", 0) == 0) {  // waited as pending past the budget
+          r.outcome.kind = Kind::kPerTryTimeout;
+          r.outcome.request_started = false;
+          r.error = "upstream request timeout";
+          co_return r;
+        }
+        bool overflow = why.rfind("circuit breaker", 0) == 0;
         r.outcome.kind = overflow ? Kind::kOverflow : Kind::kConnectFailure;
         r.outcome.request_started = false;
         r.error = opened.error().message;
@@ -74,8 +110,8 @@ asio::awaitable<AttemptResult> attempt(proxy::ProxyContext& ctx, proxy::WorkerSt
     auto dog = std::make_shared<Watchdog>();
     dog->channel = connection->channel.get();
     asio::steady_timer timer(co_await asio::this_coro::executor);
-    if (budget) {
-      timer.expires_after(*budget);
+    if (deadline) {
+      timer.expires_at(*deadline);
       timer.async_wait([dog](boost::system::error_code ec) {
         if (ec || dog->done) return;
         dog->fired = true;

@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <variant>
 
+#include "l7/mirror.h"
 #include "route/authority_rewrite.h"
 #include "route/cors.h"
 #include "route/fault.h"
@@ -194,6 +195,9 @@ asio::awaitable<void> route_request(proxy::ProxyContext& ctx, proxy::WorkerState
                  http::field::expect})
     request.erase(f);
   request.version(11);
+  if (compiled && (spec->mirror || !spec->mirrors.empty()))
+    start_mirrors(co_await asio::this_coro::executor, ctx, worker, cache, config, pod, target,
+                  *spec, compiled->vs_namespace, request);
 
   ForwardRequest fwd;
   fwd.wire = serialize(request);
