@@ -66,7 +66,7 @@ asio::awaitable<ForwardResult> forward(proxy::ProxyContext& ctx, proxy::WorkerSt
   auto executor = co_await asio::this_coro::executor;
 
   for (;;) {
-    auto pick = dest.pick(tried, std::nullopt);
+    auto pick = dest.pick(tried, request.hash);
     if (pick.kind != upstream::Pick::Kind::kEndpoint) {
       if (have_last) break;  // a retry found nothing: the last result stands
       co_return local(503, "UH", "no healthy upstream for " + dest.key);

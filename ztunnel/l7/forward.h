@@ -21,6 +21,10 @@ namespace zmesh::l7 {
 
 struct ForwardRequest {
   std::string wire;  // the serialized request, re-sent as is by each retry
+  // The routed request itself (for an HTTP/2 upstream, which does not use `wire`); owned by
+  // the caller and alive until forward() returns.
+  const Request* request = nullptr;
+  std::optional<uint64_t> hash;  // consistent-hash key (upstream::request_hash), if any
   bool head = false;
   std::optional<route::RetryPolicy> retry;           // nullopt: a single attempt
   std::optional<std::chrono::milliseconds> timeout;  // the route timeout, nullopt: none

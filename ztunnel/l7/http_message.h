@@ -14,8 +14,19 @@
 namespace zmesh::l7 {
 
 namespace http = boost::beast::http;
+// version() 11 or 10 for HTTP/1.x, 20 for a request that arrived as an HTTP/2 stream (the
+// :authority is then in Host, and the routing core treats it like any other).
 using Request = http::request<http::string_body>;
-using Response = http::response<http::string_body>;
+
+// A response with its trailers: gRPC puts grpc-status and grpc-message there. HTTP/1.1
+// upstreams leave them empty (trailers of a chunked body are not kept).
+struct Response : http::response<http::string_body> {
+  using Base = http::response<http::string_body>;
+  using Base::Base;
+  Response() = default;
+  Response(Base&& base) : Base(std::move(base)) {}  // NOLINT: implicit, from Beast's parser
+  route::HeaderList trailers;
+};
 
 inline constexpr size_t kMaxBody = 16 << 20;
 inline constexpr size_t kMaxHeader = 64 << 10;

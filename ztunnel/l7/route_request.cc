@@ -201,6 +201,7 @@ asio::awaitable<void> route_request(proxy::ProxyContext& ctx, proxy::WorkerState
 
   ForwardRequest fwd;
   fwd.wire = serialize(request);
+  fwd.request = &request;
   fwd.head = request.method() == http::verb::head;
   fwd.retry = route::effective_retry_policy(spec->retries);
   fwd.timeout = spec->timeout;
