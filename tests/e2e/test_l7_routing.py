@@ -10,7 +10,9 @@ is pod-0-0 on node 0, so every routed request crosses nodes inside HBONE. Proves
   retries.attempts 2 every request succeeds;
 - a fault abort of 50% answers its status to about half; directResponse and redirect answer
   locally; request header operations reach the backend, response ones reach the client;
-- istio_requests_total / istio_request_duration_milliseconds carry the request labels.
+- istio_requests_total / istio_request_duration_milliseconds carry the request labels;
+- PASSTHROUGH to a Service VIP: no kube-proxy behind it, so ztunnel spreads like one would;
+- consistentHash on a header: every request of one user lands on one version, users spread.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from zlab import MESH_NS, kube, metric_sum, wait_for
 HERE = os.path.dirname(os.path.abspath(__file__))
 BACKEND, CLIENT = os.path.join(HERE, "l7_backend.py"), os.path.join(HERE, "l7_client.py")
 REVIEWS_IP, FLAKY_IP, RATINGS_IP, PORT = "10.96.50.10", "10.96.50.11", "10.96.50.12", 9080
+STICKY_IP, PASS_IP = "10.96.50.13", "10.96.50.14"
 FLAKY_PORT = 9081
 
 
@@ -78,7 +81,18 @@ def _objects():
              "retries": {"attempts": 0}, "route": [{"destination": {"host": "flaky"}}]},
             {"name": "retry", "retries": {"attempts": 2, "retryOn": "5xx"},
              "route": [{"destination": {"host": "flaky"}}]}]}}
+    sticky_dr = {  # consistent hashing on a header; no VirtualService: the default route
+        "apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
+        "metadata": {"name": "sticky", "namespace": MESH_NS},
+        "spec": {"host": "sticky", "trafficPolicy": {"loadBalancer": {
+            "consistentHash": {"httpHeaderName": "x-user"}}}}}
+    pass_dr = {
+        "apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
+        "metadata": {"name": "pass", "namespace": MESH_NS},
+        "spec": {"host": "pass", "trafficPolicy": {"loadBalancer": {"simple": "PASSTHROUGH"}}}}
     return [
+        _service("pass", PASS_IP, PORT, {"l7app": "reviews"}, "http-pass"), pass_dr,
+        _service("sticky", STICKY_IP, PORT, {"l7app": "reviews"}, "http-sticky"), sticky_dr,
         # port name "http": L7 by declaration (reviews also has a VirtualService)
         _service("reviews", REVIEWS_IP, PORT, {"l7app": "reviews"}, "http"),
         # a tcp- port name: L7 only because a VirtualService with http routes names it
@@ -208,3 +222,23 @@ def test_request_metrics_labels(lab):
     samples = lab.node("node0").metrics()
     assert metric_sum(samples, "istio_request_duration_milliseconds_count", **match) >= 5
     assert metric_sum(samples, "istio_response_bytes_count", **match) >= 5
+
+
+def test_consistent_hash_on_a_header_keeps_each_user_on_one_endpoint(lab):
+    seen = {}
+    for user in range(16):
+        r = request(lab, "/sticky", 8, host=STICKY_IP, headers=[f"x-user:user-{user}"])
+        assert r["status"] == {200: 8}, r
+        assert len(r["version"]) == 1, f"user-{user} was spread over {r['version']}"
+        seen[user] = next(iter(r["version"]))
+    # 16 users on one ring of two endpoints: all on one side has probability 2^-15.
+    assert set(seen.values()) == {"v1", "v2"}, seen
+    # Without the header the balancer picks at random (Envoy): both versions answer.
+    spread = request(lab, "/sticky", 60, host=STICKY_IP)
+    assert set(spread["version"]) == {"v1", "v2"}, spread
+
+
+def test_passthrough_to_a_vip_reaches_the_endpoints(lab):
+    r = request(lab, "/pass", 60, host=PASS_IP)
+    assert r["status"] == {200: 60}, r  # 503 UH before PASSTHROUGH was handled
+    assert set(r["version"]) == {"v1", "v2"}, r

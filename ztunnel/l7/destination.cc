@@ -1,5 +1,6 @@
 #include "l7/destination.h"
 
+#include <algorithm>
 #include <functional>
 #include <tuple>
 #include <unordered_map>
@@ -126,6 +127,22 @@ upstream::Pick Destination::pick(std::span<const size_t> avoid, std::optional<ui
   if (hide)
     for (size_t i = 0; i < endpoints.size(); ++i) endpoints[i].healthy = saved[i];
   return p;
+}
+
+upstream::Pick Destination::original_destination(const boost::asio::ip::address& dialed,
+                                                 std::span<const size_t> avoid,
+                                                 uint64_t random) const {
+  for (size_t i = 0; i < targets.size(); ++i)
+    if (targets[i].address() == dialed) return {upstream::Pick::Kind::kEndpoint, i};
+  std::vector<size_t> usable, fresh;
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    if (!endpoints[i].healthy) continue;
+    usable.push_back(i);
+    if (std::find(avoid.begin(), avoid.end(), i) == avoid.end()) fresh.push_back(i);
+  }
+  const auto& from = fresh.empty() ? usable : fresh;
+  if (from.empty()) return {};
+  return {upstream::Pick::Kind::kEndpoint, from[random % from.size()]};
 }
 
 void Destination::record_status(size_t endpoint, uint32_t status) {

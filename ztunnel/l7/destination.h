@@ -45,6 +45,11 @@ class Destination {
 
   // An endpoint, avoiding `avoid` (previous attempts) when another healthy one exists.
   upstream::Pick pick(std::span<const size_t> avoid, std::optional<uint64_t> hash);
+  // PASSTHROUGH (Envoy's ORIGINAL_DST): the endpoint the app dialed. When it dialed the
+  // Service VIP, no kube-proxy stands behind that address on a zmesh node, so ztunnel does
+  // what kube-proxy would: a healthy endpoint at random (`random`), avoiding `avoid`.
+  upstream::Pick original_destination(const boost::asio::ip::address& dialed,
+                                      std::span<const size_t> avoid, uint64_t random) const;
   void record_status(size_t endpoint, uint32_t status);
   void record_local(size_t endpoint, upstream::LocalOrigin event);
 };

@@ -67,6 +67,8 @@ asio::awaitable<ForwardResult> forward(proxy::ProxyContext& ctx, proxy::WorkerSt
 
   for (;;) {
     auto pick = dest.pick(tried, request.hash);
+    if (pick.kind == upstream::Pick::Kind::kOriginalDestination)
+      pick = dest.original_destination(request.original, tried, cache.rng.next());
     if (pick.kind != upstream::Pick::Kind::kEndpoint) {
       if (have_last) break;  // a retry found nothing: the last result stands
       co_return local(503, "UH", "no healthy upstream for " + dest.key);

@@ -24,7 +24,8 @@ struct ForwardRequest {
   // The routed request itself (for an HTTP/2 upstream, which does not use `wire`); owned by
   // the caller and alive until forward() returns.
   const Request* request = nullptr;
-  std::optional<uint64_t> hash;  // consistent-hash key (upstream::request_hash), if any
+  std::optional<uint64_t> hash;       // consistent-hash key (upstream::request_hash), if any
+  boost::asio::ip::address original;  // the address the app dialed (PASSTHROUGH)
   bool head = false;
   std::optional<route::RetryPolicy> retry;           // nullopt: a single attempt
   std::optional<std::chrono::milliseconds> timeout;  // the route timeout, nullopt: none

@@ -14,6 +14,7 @@
 #include "route/local_reply.h"
 #include "route/redirect.h"
 #include "route/retry_policy.h"
+#include "upstream/request_hash.h"
 
 namespace zmesh::l7 {
 namespace asio = boost::asio;
@@ -49,6 +50,38 @@ void apply_response_ops(Response& response, const state::HttpRoute& route,
   route::apply_route_header_operations(headers, route, destination,
                                        route::HeaderDirection::kResponse);
   replace_fields(response, headers);
+}
+
+// The consistent-hash key when the destination's balancer hashes (ring hash, Maglev), with the
+// Set-Cookie to send back when the cookie had to be generated.
+upstream::RequestHash hash_request(const Destination& dest, const route::HeaderList& headers,
+                                   std::string_view path, const state::Workload* source,
+                                   const L7Target& target) {
+  using P = upstream::LbConfig::Policy;
+  const auto& lb = dest.policy.load_balancer;
+  if (lb.policy != P::kRingHash && lb.policy != P::kMaglev) return {};
+  std::string joined;  // first field of a name; cookies joined with "; " (HTTP/2 crumbs)
+  upstream::RequestHashInput in;
+  in.header = [&](std::string_view name) -> std::optional<std::string_view> {
+    std::optional<std::string_view> first;
+    joined.clear();
+    for (const auto& f : headers.fields()) {
+      if (!route::iequals(f.name, name)) continue;
+      if (name != "cookie") return f.value;
+      if (!joined.empty()) joined += "; ";
+      joined += f.value;
+      first = joined;
+    }
+    return first;
+  };
+  in.path = path;
+  std::string source_ip, connection;
+  if (source && !source->ips.empty()) source_ip = source->ips.front().to_string();
+  connection = source_ip + "->" + target.original.address().to_string() + ":" +
+               std::to_string(target.original.port());
+  in.source_ip = source_ip;
+  in.connection = connection;
+  return upstream::request_hash(lb.hash, in);
 }
 
 std::string join_flags(const std::string& a, const std::string& b) {
@@ -202,6 +235,9 @@ asio::awaitable<void> route_request(proxy::ProxyContext& ctx, proxy::WorkerState
   ForwardRequest fwd;
   fwd.wire = serialize(request);
   fwd.request = &request;
+  auto hashed = hash_request(*destination, headers, path, source, target);
+  fwd.hash = hashed.hash;
+  fwd.original = target.original.address();
   fwd.head = request.method() == http::verb::head;
   fwd.retry = route::effective_retry_policy(spec->retries);
   fwd.timeout = spec->timeout;
@@ -215,6 +251,7 @@ asio::awaitable<void> route_request(proxy::ProxyContext& ctx, proxy::WorkerState
   } else {
     h.response = make_local_response(h.upstream.status, body_for(h.upstream.flags), version, grpc);
   }
+  if (hashed.set_cookie) h.response.insert(http::field::set_cookie, *hashed.set_cookie);
   apply_response_ops(h.response, *spec, pick);
   if (cors) {
     auto list = to_header_list(h.response);
