@@ -2,6 +2,7 @@
 connections (reconnecting when the proxy closes one) and prints one JSON summary:
 {"status": {code: n}, "version": {v: n}, "sample": {first response per status}}.
 --concurrency N spreads them over N threads, each with its own connection (circuit breakers);
+--new-connection opens a connection per request (TCP routes);
 --times adds "times": [[status, seconds, version], ...] in completion order (timeouts, delays).
 --raw TEXT instead sends TEXT (Python escapes such as \\r\\n understood) on one connection
 and prints {"raw": what came back} (malformed requests)."""
@@ -41,6 +42,7 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=10)
     ap.add_argument("--times", action="store_true")
     ap.add_argument("--raw", default=None)
+    ap.add_argument("--new-connection", action="store_true", help="one TCP connection per request")
     args = ap.parse_args()
     if args.raw is not None:
         print(json.dumps({"raw": raw_exchange(args.host, args.port, args.raw, args.timeout)}))
@@ -72,7 +74,7 @@ def main() -> None:
                 if r.status not in sample:
                     sample[r.status] = {"headers": {k.lower(): v for k, v in r.getheaders()},
                                         "body": body.decode(errors="replace")[:2000]}
-            if r.will_close:
+            if r.will_close or args.new_connection:
                 conn.close()
                 conn = None
 

@@ -127,6 +127,99 @@ TEST(l7, DestinationHasOnlyTheSubsetMembers) {
   EXPECT_STREQ(std::get<DestinationError>(missing).flag, "NC");
 }
 
+state::DestinationRule rule(std::string name, std::string ns, int created_second,
+                            std::vector<std::string> subsets,
+                            std::optional<state::LoadBalancerSettings::Simple> lb) {
+  state::DestinationRule dr;
+  dr.meta.name = std::move(name);
+  dr.meta.namespace_ = std::move(ns);
+  dr.meta.creation_timestamp = state::Timestamp(std::chrono::seconds(created_second));
+  dr.host = "reviews.bookinfo.svc.cluster.local";
+  for (auto& s : subsets) dr.subsets.push_back({s, {{"version", s}}, std::nullopt});
+  if (lb) {
+    state::TrafficPolicy tp;
+    tp.load_balancer = state::LoadBalancerSettings{};
+    tp.load_balancer->simple = lb;
+    dr.traffic_policy = tp;
+  }
+  return dr;
+}
+
+std::shared_ptr<const state::Snapshot> with_rules(std::vector<state::DestinationRule> rules) {
+  state::ConfigSet set;
+  state::Namespace ns;
+  ns.meta.name = "bookinfo";
+  set.add(ns);
+  set.add(pod("reviews-v1", "10.0.0.1", "v1"));
+  set.add(pod("reviews-v2", "10.0.0.2", "v2"));
+  state::Service svc;
+  svc.meta.name = "reviews";
+  svc.meta.namespace_ = "bookinfo";
+  svc.cluster_ips = {make_address("10.96.0.1")};
+  svc.selector = {{"app", "reviews"}};
+  svc.ports = {port("http")};
+  set.add(svc);
+  set.destination_rules = std::move(rules);
+  return state::Snapshot::build(std::move(set));
+}
+
+using Simple = state::LoadBalancerSettings::Simple;
+
+TEST(l7, RulesOfOneHostMergeAsIstioMergesThem) {
+  // Oldest first: "a" has subset v1 and no policy; "b" adds v2 and a policy; "c" repeats v1
+  // (ignored) with another policy (ignored: b's came first); "d" lives elsewhere.
+  auto config = L7Config::build(with_rules({
+      rule("c", "bookinfo", 30, {"v1"}, Simple::kRandom),
+      rule("a", "bookinfo", 10, {"v1"}, std::nullopt),
+      rule("b", "bookinfo", 20, {"v2"}, Simple::kRoundRobin),
+      rule("d", "other", 5, {"v3"}, Simple::kLeastRequest),
+  }));
+  const auto* merged = config->rule_for("reviews.bookinfo.svc.cluster.local");
+  ASSERT_NE(merged, nullptr);
+  EXPECT_EQ(merged->meta.name, "d");  // the oldest of all owns the host
+  config = L7Config::build(with_rules({
+      rule("c", "bookinfo", 30, {"v1"}, Simple::kRandom),
+      rule("a", "bookinfo", 10, {"v1"}, std::nullopt),
+      rule("b", "bookinfo", 20, {"v2"}, Simple::kRoundRobin),
+  }));
+  merged = config->rule_for("reviews.bookinfo.svc.cluster.local");
+  ASSERT_NE(merged, nullptr);
+  ASSERT_EQ(merged->subsets.size(), 2u);
+  EXPECT_EQ(merged->subsets[0].name, "v1");
+  EXPECT_EQ(merged->subsets[1].name, "v2");
+  ASSERT_TRUE(merged->traffic_policy);
+  EXPECT_EQ(merged->traffic_policy->load_balancer->simple, Simple::kRoundRobin);
+  // Both subsets route: v2 came from the newer rule.
+  auto made = make_destination(*config, "reviews.bookinfo.svc.cluster.local", "v2", 9080,
+                               make_address("10.96.0.1"), 1);
+  ASSERT_TRUE(std::holds_alternative<std::shared_ptr<Destination>>(made));
+}
+
+TEST(l7, WorkloadSelectorRuleAppliesOnlyToTheWorkloadsItSelects) {
+  auto general = rule("general", "bookinfo", 10, {"v1", "v2"}, Simple::kRoundRobin);
+  auto selected = rule("for-canary-clients", "bookinfo", 20, {"v1"}, Simple::kRandom);
+  selected.workload_selector = state::Labels{{"role", "canary"}};
+  auto config = L7Config::build(with_rules({general, selected}));
+  state::Workload canary, other, elsewhere;
+  canary.namespace_ = other.namespace_ = "bookinfo";
+  elsewhere.namespace_ = "other";
+  canary.labels = elsewhere.labels = {{"role", "canary"}};
+  const std::string host = "reviews.bookinfo.svc.cluster.local";
+  EXPECT_EQ(config->rule_for(host, &canary)->meta.name, "for-canary-clients");
+  EXPECT_EQ(config->rule_for(host, &other)->meta.name, "general");
+  EXPECT_EQ(config->rule_for(host, &elsewhere)->meta.name, "general");  // same namespace only
+  EXPECT_EQ(config->rule_for(host)->meta.name, "general");
+  EXPECT_NE(destination_key(*config, host, "v1", 9080, &canary),
+            destination_key(*config, host, "v1", 9080, &other));
+  // The selected rule has no v2: the canary client gets NC for it, others route.
+  auto for_canary =
+      make_destination(*config, host, "v2", 9080, make_address("10.96.0.1"), 1, &canary);
+  EXPECT_TRUE(std::holds_alternative<DestinationError>(for_canary));
+  auto for_other =
+      make_destination(*config, host, "v2", 9080, make_address("10.96.0.1"), 1, &other);
+  EXPECT_TRUE(std::holds_alternative<std::shared_ptr<Destination>>(for_other));
+}
+
 TEST(l7, RetryPicksAnotherEndpoint) {
   auto config = L7Config::build(bookinfo());
   auto made = make_destination(*config, "reviews.bookinfo.svc.cluster.local", "", 9080,

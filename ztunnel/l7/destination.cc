@@ -54,17 +54,26 @@ uint64_t endpoint_id(const boost::asio::ip::tcp::endpoint& e) {
 
 }  // namespace
 
+std::string destination_key(const L7Config& config, const std::string& host,
+                            const std::string& subset, uint16_t port,
+                            const state::Workload* source) {
+  std::string key = host + "|" + subset + "|" + std::to_string(port);
+  if (const auto* selected = config.selected_rule_for(host, source))
+    key += "|dr=" + selected->meta.namespace_ + "/" + selected->meta.name;
+  return key;
+}
+
 std::variant<std::shared_ptr<Destination>, DestinationError> make_destination(
     const L7Config& config, const std::string& host, const std::string& subset, uint16_t port,
-    const boost::asio::ip::address& dialed, uint64_t seed) {
+    const boost::asio::ip::address& dialed, uint64_t seed, const state::Workload* source) {
   auto service = config.snapshot()->service_by_host(host);
   if (!service) return DestinationError{"NC", "no Service " + host};
-  const state::DestinationRule* rule = config.rule_for(host);
+  const state::DestinationRule* rule = config.rule_for(host, source);
   auto policy = upstream::effective_policy(rule, subset, port);
   if (!policy) return DestinationError{"NC", "no subset '" + subset + "' for " + host};
 
   auto d = std::make_shared<Destination>();
-  d->key = host + "|" + subset + "|" + std::to_string(port);
+  d->key = destination_key(config, host, subset, port, source);
   d->service = service;
   d->port = port;
   d->policy = std::move(*policy);

@@ -60,8 +60,15 @@ struct DestinationError {
 };
 
 // Builds the destination from `config`'s snapshot; `seed` seeds this worker's balancer.
+// `source`: the calling workload, for DestinationRules with a workloadSelector.
 std::variant<std::shared_ptr<Destination>, DestinationError> make_destination(
     const L7Config& config, const std::string& host, const std::string& subset, uint16_t port,
-    const boost::asio::ip::address& dialed, uint64_t seed);
+    const boost::asio::ip::address& dialed, uint64_t seed, const state::Workload* source = nullptr);
+
+// "host|subset|port", plus "|dr=ns/name" when a workloadSelector rule applies to `source`
+// (its limits and outlier state are its own).
+std::string destination_key(const L7Config& config, const std::string& host,
+                            const std::string& subset, uint16_t port,
+                            const state::Workload* source);
 
 }  // namespace zmesh::l7

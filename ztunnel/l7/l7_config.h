@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "route/route_table.h"
 #include "route/weighted_picker.h"
@@ -24,9 +25,18 @@ class L7Config {
 
   // The http routes for `host`, or nullptr when no VirtualService with http routes names it.
   const route::RouteTable* routes_for(const std::string& host) const;
+  // The VirtualService whose tcp[] routes apply to `host` (the oldest with any), or nullptr.
+  const state::VirtualService* tcp_routes_for(const std::string& host) const;
   // The weighted pick of a compiled route (precomputed for every route of every table).
   const route::WeightedPicker& picker(const route::CompiledRoute& route) const;
-  const state::DestinationRule* rule_for(const std::string& host) const;
+  // The DestinationRule for requests from `source` to `host`: the oldest rule whose
+  // workloadSelector selects `source` (same namespace), else the host's rule without selector,
+  // merged as Istio merges several of them (see build()). nullptr when none applies.
+  const state::DestinationRule* rule_for(const std::string& host,
+                                         const state::Workload* source = nullptr) const;
+  // Only the rule picked by workloadSelector, if any (it changes the destination's identity).
+  const state::DestinationRule* selected_rule_for(const std::string& host,
+                                                  const state::Workload* source) const;
 
   const std::shared_ptr<const state::Snapshot>& snapshot() const { return snapshot_; }
 
@@ -34,7 +44,11 @@ class L7Config {
   std::shared_ptr<const state::Snapshot> snapshot_;  // keeps the rules' objects alive
   std::unordered_map<std::string, route::RouteTable> routes_;
   std::unordered_map<const route::CompiledRoute*, route::WeightedPicker> pickers_;
+  std::unordered_map<std::string, const state::VirtualService*> tcp_;
   std::unordered_map<std::string, std::shared_ptr<const state::DestinationRule>> rules_;
+  // Rules with a workloadSelector, oldest first, by host.
+  std::unordered_map<std::string, std::vector<std::shared_ptr<const state::DestinationRule>>>
+      selected_rules_;
 };
 
 }  // namespace zmesh::l7

@@ -57,13 +57,15 @@ void start_mirrors(asio::any_io_executor executor, proxy::ProxyContext& ctx,
     auto made = destination_for(cache, config, host, ref->subset, port, target.original.address());
     auto* dest = std::get_if<std::shared_ptr<Destination>>(&made);
     if (!dest) continue;
-    Request copy = request;
-    copy.set(http::field::host, shadow_authority(std::string(request[http::field::host])));
+    auto copy = std::make_shared<Request>(request);
+    copy->set(http::field::host, shadow_authority(std::string(request[http::field::host])));
     auto fwd = std::make_shared<ForwardRequest>();
-    fwd->wire = serialize(copy);
-    fwd->head = copy.method() == http::verb::head;
+    fwd->wire = serialize(*copy);
+    fwd->request = copy.get();
+    fwd->head = copy->method() == http::verb::head;
     fwd->timeout = route.timeout;  // the shadow lives under the route's timeout, no retries
-    auto run = [&ctx, &worker, &cache, pod, d = *dest, fwd]() -> asio::awaitable<void> {
+    fwd->original = target.original.address();
+    auto run = [&ctx, &worker, &cache, pod, d = *dest, fwd, copy]() -> asio::awaitable<void> {
       auto r = co_await forward(ctx, worker, cache, pod, d, *fwd);
       if (!r.response) spdlog::debug("mirror to {} failed: {}", d->key, r.error);
     };

@@ -208,7 +208,8 @@ asio::awaitable<void> route_request(proxy::ProxyContext& ctx, proxy::WorkerState
   else if (dest_service && dest_service != target.service && dest_service->ports.size() == 1)
     port = dest_service->ports.front().port;
 
-  auto made = destination_for(cache, config, host, ref.subset, port, target.original.address());
+  auto made =
+      destination_for(cache, config, host, ref.subset, port, target.original.address(), source);
   if (auto* err = std::get_if<DestinationError>(&made)) {
     h.flags = err->flag;
     h.error = err->message;

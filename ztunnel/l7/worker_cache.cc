@@ -28,12 +28,13 @@ std::shared_ptr<const L7Config> config_for(WorkerCache& cache,
 
 std::variant<std::shared_ptr<Destination>, DestinationError> destination_for(
     WorkerCache& cache, const std::shared_ptr<const L7Config>& config, const std::string& host,
-    const std::string& subset, uint16_t port, const boost::asio::ip::address& dialed) {
-  std::string key = host + "|" + subset + "|" + std::to_string(port);
+    const std::string& subset, uint16_t port, const boost::asio::ip::address& dialed,
+    const state::Workload* source) {
+  std::string key = destination_key(*config, host, subset, port, source);
   if (config == cache.config) {
     if (auto it = cache.destinations.find(key); it != cache.destinations.end()) return it->second;
   }
-  auto made = make_destination(*config, host, subset, port, dialed, cache.rng.next());
+  auto made = make_destination(*config, host, subset, port, dialed, cache.rng.next(), source);
   if (auto* d = std::get_if<std::shared_ptr<Destination>>(&made); d && config == cache.config)
     cache.destinations.emplace(key, *d);
   return made;

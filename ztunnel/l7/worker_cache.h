@@ -37,6 +37,7 @@ std::shared_ptr<const L7Config> config_for(WorkerCache& cache,
 // The destination under the current config, built on first use.
 std::variant<std::shared_ptr<Destination>, DestinationError> destination_for(
     WorkerCache& cache, const std::shared_ptr<const L7Config>& config, const std::string& host,
-    const std::string& subset, uint16_t port, const boost::asio::ip::address& dialed);
+    const std::string& subset, uint16_t port, const boost::asio::ip::address& dialed,
+    const state::Workload* source = nullptr);
 
 }  // namespace zmesh::l7

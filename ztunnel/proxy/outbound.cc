@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "l7/http_session.h"
+#include "l7/tcp_routing.h"
 #include "proxy/connection.h"
 #include "proxy/hbone_outbound.h"
 
@@ -34,15 +35,23 @@ asio::awaitable<void> handle_outbound(ProxyContext& ctx, WorkerState& worker,
   }
   peers.dst_addr = to_string(*orig);
 
-  // A Service port that speaks HTTP (or has VirtualService http routes) is routed request by
-  // request (l7/); everything else stays a byte stream below.
-  if (auto l7_target = l7::l7_target(worker, snapshot, *orig)) {
+  // A VirtualService tcp[] route picks the destination of a byte stream; else a Service port
+  // that speaks HTTP (or has VirtualService http routes) is routed request by request (l7/);
+  // everything else stays a byte stream to the Service or pod dialed.
+  std::optional<state::Target> target;
+  if (auto routed = l7::route_tcp(worker, snapshot, peers.source, *orig)) {
+    if (!routed->target) {
+      report_failure(ctx, peers, routed->error);
+      co_return;
+    }
+    target = std::move(routed->target);
+  } else if (auto l7_target = l7::l7_target(worker, snapshot, *orig)) {
     co_await l7::serve_http(ctx, worker, std::move(pod), std::move(client), std::move(peers),
                             std::move(*l7_target));
     co_return;
+  } else {
+    target = snapshot->resolve(*orig, worker.round_robin);
   }
-
-  auto target = snapshot->resolve(*orig, worker.round_robin);
   if (!target) {
     report_failure(ctx, peers, "no healthy upstream for " + peers.dst_addr);
     co_return;

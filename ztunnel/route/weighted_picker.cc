@@ -5,15 +5,29 @@
 
 namespace zmesh::route {
 
-WeightedPicker::WeightedPicker(std::span<const state::HttpRouteDestination> destinations) {
-  if (destinations.size() == 1) {
+namespace {
+
+std::vector<int32_t> weights_of(std::span<const state::HttpRouteDestination> destinations) {
+  std::vector<int32_t> w;
+  w.reserve(destinations.size());
+  for (const auto& d : destinations) w.push_back(d.weight);
+  return w;
+}
+
+}  // namespace
+
+WeightedPicker::WeightedPicker(std::span<const state::HttpRouteDestination> destinations)
+    : WeightedPicker(std::span<const int32_t>(weights_of(destinations))) {}
+
+WeightedPicker::WeightedPicker(std::span<const int32_t> weights) {
+  if (weights.size() == 1) {
     slots_.push_back({1, 0});
     total_ = 1;
     return;
   }
-  for (size_t i = 0; i < destinations.size(); ++i) {
-    if (destinations[i].weight <= 0) continue;
-    total_ += static_cast<uint64_t>(destinations[i].weight);
+  for (size_t i = 0; i < weights.size(); ++i) {
+    if (weights[i] <= 0) continue;
+    total_ += static_cast<uint64_t>(weights[i]);
     slots_.push_back({total_, i});
   }
 }

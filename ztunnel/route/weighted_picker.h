@@ -18,6 +18,8 @@ class WeightedPicker {
  public:
   WeightedPicker() = default;  // no destination
   explicit WeightedPicker(std::span<const state::HttpRouteDestination> destinations);
+  // The same rules over bare weights (tcp[] and tls[] routes' RouteDestination).
+  explicit WeightedPicker(std::span<const int32_t> weights);
 
   // The index into the destination list the picker was built from. nullopt when there is
   // nothing to pick: no destination, or several whose weights are all 0. Istio's validation

@@ -1,0 +1,71 @@
+#include "l7/tcp_routing.h"
+
+#include <variant>
+
+#include "l7/http_ports.h"
+#include "l7/worker_cache.h"
+#include "route/l4_route.h"
+#include "state/ip_key.h"
+
+namespace zmesh::l7 {
+
+std::optional<TcpRouted> route_tcp(proxy::WorkerState& worker,
+                                   const std::shared_ptr<const state::Snapshot>& snapshot,
+                                   const state::Workload* source,
+                                   const boost::asio::ip::tcp::endpoint& original) {
+  auto service = snapshot->service_by_vip(state::normalize_ip(original.address()));
+  if (!service) return std::nullopt;
+  for (const auto& port : service->ports)
+    if (port.port == original.port() && port_declares_http(port)) return std::nullopt;
+  auto& cache = worker_cache(worker.index);
+  auto config = config_for(cache, snapshot);
+  const state::VirtualService* vs = config->tcp_routes_for(service->hostname);
+  if (!vs) return std::nullopt;
+
+  route::L4Facts facts;
+  facts.destination = state::normalize_ip(original.address());
+  facts.port = original.port();
+  if (source) {
+    facts.source_labels = &source->labels;
+    facts.source_namespace = source->namespace_;
+  }
+  auto index = route::select_l4_route(vs->tcp, facts);
+  if (!index) return std::nullopt;
+
+  TcpRouted out;
+  out.route = vs->meta.namespace_ + "/" + vs->meta.name + "#" + std::to_string(*index);
+  const auto& route = vs->tcp[*index];
+  auto pick = route::pick_l4_destination(route, cache.rng.next());
+  if (!pick) {
+    out.error = "tcp route " + out.route + " has no destination with weight";
+    return out;
+  }
+  const auto& ref = route.route[*pick].destination;
+  std::string host = qualify_host(ref.host, vs->meta.namespace_);
+  uint16_t dest_port = original.port();
+  auto dest_service = snapshot->service_by_host(host);
+  if (ref.port)
+    dest_port = static_cast<uint16_t>(*ref.port);
+  else if (dest_service && dest_service != service && dest_service->ports.size() == 1)
+    dest_port = dest_service->ports.front().port;
+
+  auto made =
+      destination_for(cache, config, host, ref.subset, dest_port, original.address(), source);
+  if (auto* err = std::get_if<DestinationError>(&made)) {
+    out.error = err->message;
+    return out;
+  }
+  auto& dest = *std::get<std::shared_ptr<Destination>>(made);
+  auto chosen = dest.pick({}, std::nullopt);
+  if (chosen.kind == upstream::Pick::Kind::kOriginalDestination)
+    chosen = dest.original_destination(original.address(), {}, cache.rng.next());
+  if (chosen.kind != upstream::Pick::Kind::kEndpoint) {
+    out.error = "no healthy upstream for " + dest.key;
+    return out;
+  }
+  out.target =
+      state::Target{dest.members[chosen.index].workload, dest.service, dest.targets[chosen.index]};
+  return out;
+}
+
+}  // namespace zmesh::l7

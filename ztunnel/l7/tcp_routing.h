@@ -1,0 +1,31 @@
+// VirtualService tcp[] routes for connections that stay byte streams: the first route matching
+// the connection (port, destinationSubnets, sourceLabels, sourceNamespace) picks a weighted
+// destination (host, subset, port), which the DestinationRule's subsets and load balancer turn
+// into one endpoint, as Envoy's tcp_proxy with weighted clusters does.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "proxy/proxy_context.h"
+#include "state/snapshot.h"
+
+namespace zmesh::l7 {
+
+struct TcpRouted {
+  std::optional<state::Target> target;  // nullopt: the route leads nowhere (`error` says why)
+  std::string route;                    // "<vs namespace>/<vs name>#<index>"
+  std::string error;
+};
+
+// nullopt when no tcp route applies: a port that speaks HTTP, no VirtualService with tcp
+// routes for the Service dialed, or none of its routes matching. The caller then resolves
+// the Service as usual (Istio's default TCP route).
+std::optional<TcpRouted> route_tcp(proxy::WorkerState& worker,
+                                   const std::shared_ptr<const state::Snapshot>& snapshot,
+                                   const state::Workload* source,
+                                   const boost::asio::ip::tcp::endpoint& original);
+
+}  // namespace zmesh::l7
