@@ -12,7 +12,6 @@ is pod-0-0 on node 0, so every routed request crosses nodes inside HBONE. Proves
   locally; request header operations reach the backend, response ones reach the client;
 - istio_requests_total / istio_request_duration_milliseconds carry the request labels;
 - PASSTHROUGH to a Service VIP: no kube-proxy behind it, so ztunnel spreads like one would;
-- VirtualService tcp[] routes split byte-stream connections by weight (first match wins);
 - consistentHash on a header: every request of one user lands on one version, users spread.
 """
 from __future__ import annotations
@@ -30,7 +29,7 @@ from zlab import MESH_NS, kube, metric_sum, wait_for
 HERE = os.path.dirname(os.path.abspath(__file__))
 BACKEND, CLIENT = os.path.join(HERE, "l7_backend.py"), os.path.join(HERE, "l7_client.py")
 REVIEWS_IP, FLAKY_IP, RATINGS_IP, PORT = "10.96.50.10", "10.96.50.11", "10.96.50.12", 9080
-STICKY_IP, PASS_IP, TCP_IP = "10.96.50.13", "10.96.50.14", "10.96.50.15"
+STICKY_IP, PASS_IP = "10.96.50.13", "10.96.50.14"
 FLAKY_PORT = 9081
 
 
@@ -91,22 +90,7 @@ def _objects():
         "apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
         "metadata": {"name": "pass", "namespace": MESH_NS},
         "spec": {"host": "pass", "trafficPolicy": {"loadBalancer": {"simple": "PASSTHROUGH"}}}}
-    tcp_vs = {  # a byte-stream port (tcp-): tcp[] routes split connections 75/25
-        "apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
-        "metadata": {"name": "tcpsplit", "namespace": MESH_NS},
-        "spec": {"hosts": ["tcpsplit"], "tcp": [
-            {"match": [{"sourceNamespace": "elsewhere"}],  # never matches: skipped
-             "route": [{"destination": {"host": "tcpsplit", "subset": "v2"}}]},
-            {"match": [{"port": PORT, "destinationSubnets": ["10.96.50.0/24"]}],
-             "route": [{"destination": {"host": "tcpsplit", "subset": "v1"}, "weight": 75},
-                       {"destination": {"host": "tcpsplit", "subset": "v2"}, "weight": 25}]}]}}
-    tcp_dr = {
-        "apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
-        "metadata": {"name": "tcpsplit", "namespace": MESH_NS},
-        "spec": {"host": "tcpsplit", "subsets": [{"name": "v1", "labels": {"version": "v1"}},
-                                                 {"name": "v2", "labels": {"version": "v2"}}]}}
     return [
-        _service("tcpsplit", TCP_IP, PORT, {"l7app": "reviews"}, "tcp-split"), tcp_vs, tcp_dr,
         _service("pass", PASS_IP, PORT, {"l7app": "reviews"}, "http-pass"), pass_dr,
         _service("sticky", STICKY_IP, PORT, {"l7app": "reviews"}, "http-sticky"), sticky_dr,
         # port name "http": L7 by declaration (reviews also has a VirtualService)
@@ -261,14 +245,3 @@ def test_passthrough_to_a_vip_reaches_the_endpoints(lab):
     assert r["status"] == {200: 60}, r  # 503 UH before PASSTHROUGH was handled
     assert set(r["version"]) == {"v1", "v2"}, r
 
-
-def test_tcp_routes_split_connections_by_weight(lab):
-    n = 400  # every request on its own TCP connection through the tcp route
-    r = request(lab, "/tcp", n, host=TCP_IP, extra=["--new-connection"])
-    assert r["status"] == {200: n}, r
-    v2 = r["version"].get("v2", 0)
-    sigma = math.sqrt(n * 0.25 * 0.75)
-    assert abs(v2 - 0.25 * n) <= 5 * sigma, f"v2 got {v2} of {n} connections, expected {n // 4}"
-    opened = metric_sum(lab.node("node0").metrics(), "istio_tcp_connections_opened_total",
-                        reporter="source", destination_service="tcpsplit.mesh.svc.cluster.local")
-    assert opened >= n, opened

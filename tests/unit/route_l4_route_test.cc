@@ -55,6 +55,24 @@ TEST(l4_route, EachMatchFieldAlone) {
   for (const auto& r : rows) EXPECT_EQ(l4_matches(r.match, r.facts), r.want) << r.name;
 }
 
+TEST(l4_route, SniHosts) {
+  std::vector<std::string> hosts{"db.shop.example", "*.Cache.example"};
+  EXPECT_TRUE(sni_matches(hosts, "db.shop.example"));
+  EXPECT_TRUE(sni_matches(hosts, "a.cache.example"));
+  EXPECT_TRUE(sni_matches(hosts, "a.b.cache.example"));
+  EXPECT_FALSE(sni_matches(hosts, "cache.example"));  // the wildcard needs a label
+  EXPECT_FALSE(sni_matches(hosts, "xdb.shop.example"));
+  EXPECT_TRUE(sni_matches({"*"}, "anything.example"));
+  state::L4Match tls;
+  tls.sni_hosts = {"db.shop.example"};
+  auto f = facts();
+  EXPECT_FALSE(l4_matches(tls, f));  // no SNI read: a tls[] entry cannot match
+  f.sni = "db.shop.example";
+  EXPECT_TRUE(l4_matches(tls, f));
+  f.sni = "other.example";
+  EXPECT_FALSE(l4_matches(tls, f));
+}
+
 TEST(l4_route, FieldsAndEntriesOrRoutesFirstMatch) {
   state::L4Match both;
   both.port = 5432;

@@ -57,7 +57,7 @@ std::shared_ptr<const L7Config> L7Config::build(std::shared_ptr<const state::Sna
   // merge them; only gateways do). Each host gets its table from that one.
   std::map<std::string, const state::VirtualService*> by_host;
   for (const auto& vs : vss) {
-    if (!vs->tcp.empty())
+    if (!vs->tcp.empty() || !vs->tls.empty())
       for (const auto& h : vs->hosts)
         config->tcp_.try_emplace(qualify_host(h, vs->meta.namespace_), vs.get());
     if (vs->http.empty()) continue;

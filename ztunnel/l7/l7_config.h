@@ -25,7 +25,7 @@ class L7Config {
 
   // The http routes for `host`, or nullptr when no VirtualService with http routes names it.
   const route::RouteTable* routes_for(const std::string& host) const;
-  // The VirtualService whose tcp[] routes apply to `host` (the oldest with any), or nullptr.
+  // The VirtualService whose tcp[] / tls[] routes apply to `host` (the oldest with any).
   const state::VirtualService* tcp_routes_for(const std::string& host) const;
   // The weighted pick of a compiled route (precomputed for every route of every table).
   const route::WeightedPicker& picker(const route::CompiledRoute& route) const;

@@ -9,18 +9,39 @@
 
 namespace zmesh::l7 {
 
+namespace {
+
+// The VirtualService with tcp/tls routes for the Service port dialed; null when none, or
+// when the port speaks HTTP (its routes are http[]).
+const state::VirtualService* l4_routes(WorkerCache& cache,
+                                       const std::shared_ptr<const state::Snapshot>& snapshot,
+                                       const boost::asio::ip::tcp::endpoint& original) {
+  auto service = snapshot->service_by_vip(state::normalize_ip(original.address()));
+  if (!service) return nullptr;
+  for (const auto& port : service->ports)
+    if (port.port == original.port() && port_declares_http(port)) return nullptr;
+  return config_for(cache, snapshot)->tcp_routes_for(service->hostname);
+}
+
+}  // namespace
+
+bool tls_routes_apply(proxy::WorkerState& worker,
+                      const std::shared_ptr<const state::Snapshot>& snapshot,
+                      const boost::asio::ip::tcp::endpoint& original) {
+  const auto* vs = l4_routes(worker_cache(worker.index), snapshot, original);
+  return vs && !vs->tls.empty();
+}
+
 std::optional<TcpRouted> route_tcp(proxy::WorkerState& worker,
                                    const std::shared_ptr<const state::Snapshot>& snapshot,
                                    const state::Workload* source,
-                                   const boost::asio::ip::tcp::endpoint& original) {
-  auto service = snapshot->service_by_vip(state::normalize_ip(original.address()));
-  if (!service) return std::nullopt;
-  for (const auto& port : service->ports)
-    if (port.port == original.port() && port_declares_http(port)) return std::nullopt;
+                                   const boost::asio::ip::tcp::endpoint& original,
+                                   std::optional<std::string_view> sni) {
   auto& cache = worker_cache(worker.index);
-  auto config = config_for(cache, snapshot);
-  const state::VirtualService* vs = config->tcp_routes_for(service->hostname);
+  const state::VirtualService* vs = l4_routes(cache, snapshot, original);
   if (!vs) return std::nullopt;
+  auto config = config_for(cache, snapshot);
+  auto service = snapshot->service_by_vip(state::normalize_ip(original.address()));
 
   route::L4Facts facts;
   facts.destination = state::normalize_ip(original.address());
@@ -29,12 +50,19 @@ std::optional<TcpRouted> route_tcp(proxy::WorkerState& worker,
     facts.source_labels = &source->labels;
     facts.source_namespace = source->namespace_;
   }
-  auto index = route::select_l4_route(vs->tcp, facts);
+  facts.sni = sni;
+  const std::vector<state::L4Route>* routes = &vs->tls;
+  auto index = sni ? route::select_l4_route(vs->tls, facts) : std::nullopt;
+  if (!index) {
+    routes = &vs->tcp;
+    index = route::select_l4_route(vs->tcp, facts);
+  }
   if (!index) return std::nullopt;
 
   TcpRouted out;
-  out.route = vs->meta.namespace_ + "/" + vs->meta.name + "#" + std::to_string(*index);
-  const auto& route = vs->tcp[*index];
+  out.route = vs->meta.namespace_ + "/" + vs->meta.name + (routes == &vs->tls ? "#tls" : "#tcp") +
+              std::to_string(*index);
+  const auto& route = (*routes)[*index];
   auto pick = route::pick_l4_destination(route, cache.rng.next());
   if (!pick) {
     out.error = "tcp route " + out.route + " has no destination with weight";

@@ -6,10 +6,15 @@
 #include "l7/tcp_routing.h"
 #include "proxy/connection.h"
 #include "proxy/hbone_outbound.h"
+#include "proxy/sni_peek.h"
 
 namespace zmesh::proxy {
 namespace asio = boost::asio;
 using asio::ip::tcp;
+
+// How long a client dialing a port with tls[] routes has to send its ClientHello (Envoy's
+// tls_inspector waits 15 s; apps send it at once, so a short wait keeps stuck sockets cheap).
+constexpr std::chrono::milliseconds kSniBudget{5000};
 
 asio::awaitable<void> handle_outbound(ProxyContext& ctx, WorkerState& worker,
                                       std::shared_ptr<const PodNetns> pod, tcp::socket client) {
@@ -39,7 +44,9 @@ asio::awaitable<void> handle_outbound(ProxyContext& ctx, WorkerState& worker,
   // that speaks HTTP (or has VirtualService http routes) is routed request by request (l7/);
   // everything else stays a byte stream to the Service or pod dialed.
   std::optional<state::Target> target;
-  if (auto routed = l7::route_tcp(worker, snapshot, peers.source, *orig)) {
+  std::optional<std::string> sni;
+  if (l7::tls_routes_apply(worker, snapshot, *orig)) sni = co_await peek_sni(client, kSniBudget);
+  if (auto routed = l7::route_tcp(worker, snapshot, peers.source, *orig, sni)) {
     if (!routed->target) {
       report_failure(ctx, peers, routed->error);
       co_return;

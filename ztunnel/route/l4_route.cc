@@ -1,6 +1,8 @@
 #include "route/l4_route.h"
 
 #include <algorithm>
+#include <cctype>
+#include <string>
 
 #include "route/weighted_picker.h"
 #include "state/security_common.h"
@@ -31,8 +33,23 @@ bool labels_match(const state::Labels& wanted, const state::Labels* labels) {
 
 }  // namespace
 
+bool sni_matches(const std::vector<std::string>& hosts, std::string_view sni) {
+  return std::any_of(hosts.begin(), hosts.end(), [&](const std::string& raw) {
+    std::string h = raw;
+    std::transform(h.begin(), h.end(), h.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (h == "*") return true;
+    if (h.rfind("*.", 0) == 0) {
+      std::string_view suffix = std::string_view(h).substr(1);  // ".example.com"
+      return sni.size() > suffix.size() && sni.substr(sni.size() - suffix.size()) == suffix;
+    }
+    return sni == h;
+  });
+}
+
 bool l4_matches(const state::L4Match& m, const L4Facts& f) {
   if (!for_mesh(m.gateways)) return false;
+  if (!m.sni_hosts.empty() && !(f.sni && sni_matches(m.sni_hosts, *f.sni))) return false;
   if (m.port && *m.port != f.port) return false;
   if (!in_subnets(m.destination_subnets, f.destination)) return false;
   if (!labels_match(m.source_labels, f.source_labels)) return false;

@@ -1,4 +1,5 @@
-// VirtualService tcp[] routes (L4MatchAttributes) for connections that stay byte streams:
+// VirtualService tcp[] and tls[] routes (L4MatchAttributes, TLSMatchAttributes) for
+// connections that stay byte streams:
 // first route whose match list has an entry matching the connection, fields AND-ed, entries
 // OR-ed; a route without match entries matches every connection. The chosen route's weighted
 // destination is then drawn with WeightedPicker's rules.
@@ -19,9 +20,15 @@ struct L4Facts {
   uint16_t port = 0;             // the port it dialed
   const state::Labels* source_labels = nullptr;
   std::string_view source_namespace;
+  std::optional<std::string_view> sni;  // the ClientHello's server name (tls[] routes)
 };
 
+// sniHosts: an exact name, or "*.example.com" for any name below example.com (not the bare
+// domain), "*" for all; case-insensitive (the SNI is lower-cased when parsed).
+bool sni_matches(const std::vector<std::string>& hosts, std::string_view sni);
+
 // gateways: empty or naming "mesh" applies to the node proxy; anything else is a gateway's.
+// An entry with sniHosts (tls[]) needs the connection's SNI to match one of them.
 bool l4_matches(const state::L4Match& match, const L4Facts& facts);
 
 // The index of the first matching route; nullopt when none matches (the connection then goes
