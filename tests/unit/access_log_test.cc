@@ -89,6 +89,7 @@ TEST_F(access_log, ConcurrentWritersNeverInterleave) {
 TEST_F(access_log, InvalidUtf8IsReplacedNotThrown) {
   AccessLog log(path_);
   EXPECT_NO_THROW(log.write({{"dst.service", std::string("bad\xff\xfe")}}));
+  log.flush();
   EXPECT_EQ(read_lines().size(), 1u);
 }
 
@@ -99,7 +100,17 @@ TEST_F(access_log, OpenReportsUnwritablePath) {
   auto ok = AccessLog::open(path_);
   ASSERT_TRUE(ok) << ok.error().message;
   (*ok)->write({{"a", 1}});
+  (*ok)->flush();
   EXPECT_EQ(read_lines().size(), 1u);
+}
+
+TEST_F(access_log, LinesReachTheFileWithinTheFlushIntervalWithoutAFlush) {
+  AccessLog log(path_);
+  log.write({{"a", 1}});
+  auto deadline = std::chrono::steady_clock::now() + 20 * AccessLog::kFlushInterval;
+  while (read_lines().empty() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(read_lines().size(), 1u);  // the background writer, not the destructor
 }
 
 TEST(access_log_record, UsesZtunnelFieldNames) {

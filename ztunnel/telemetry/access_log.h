@@ -1,6 +1,11 @@
-// Access log: one JSON line per finished connection (ztunnel's "connection complete").
+// Access log: one JSON line per finished connection (ztunnel's "connection complete") and per
+// L7 request. Lines are buffered and written by a background thread every kFlushInterval (or
+// sooner once kFlushBytes are waiting), as Envoy's file access log flushes on an interval: a
+// write(2) per request cost the L7 path ~6% of its CPU.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -21,9 +26,15 @@ class AccessLog {
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;
 
+  static constexpr auto kFlushInterval = std::chrono::milliseconds(100);
+  static constexpr size_t kFlushBytes = 64 << 10;
+  static constexpr size_t kMaxPending = 16 << 20;  // beyond: lines are dropped, never blocked on
+
   // Thread-safe; adds "timestamp" (RFC 3339, UTC, microseconds) unless the record has one,
-  // and writes `record` as one line with a single write(2), so lines never interleave.
+  // and queues `record` as one line; lines never interleave. Never blocks on the file.
   void write(nlohmann::json record);
+  // Writes out everything queued so far (the destructor does too).
+  void flush();
 
  private:
   struct Impl;
