@@ -11,7 +11,9 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <chrono>
+#include <vector>
 
+#include "l7/h2_server_session.h"
 #include "l7/http_ports.h"
 #include "l7/request_report.h"
 #include "l7/worker_cache.h"
@@ -86,11 +88,105 @@ asio::awaitable<boost::system::error_code> write_response(tcp::socket& client, R
   co_return ec;
 }
 
+namespace {
+
+// What the requests of one app connection share.
+struct Downstream {
+  proxy::ProxyContext& ctx;
+  proxy::WorkerState& worker;
+  WorkerCache& cache;
+  std::shared_ptr<const proxy::PodNetns> pod;
+  proxy::ConnectionPeers peers;
+  L7Target target;
+};
+
+// Routes one request, HTTP/1.1 or HTTP/2 alike. New requests see the newest config; this one
+// keeps the snapshot it started with.
+asio::awaitable<void> route_one(Downstream& d, Request& request, Handled& handled,
+                                RequestFacts& facts) {
+  auto snapshot = d.ctx.store.current();
+  auto config = config_for(d.cache, snapshot);
+  L7Target now = d.target;
+  if (auto s = snapshot->service_by_host(d.target.service->hostname)) now.service = s;
+
+  facts.method = std::string(request.method_string());
+  facts.path = std::string(request.target());
+  facts.authority = std::string(request[http::field::host]);
+  facts.request_bytes = request.body().size();
+  const unsigned version = request.version();
+  if (version != 10 && request.find(http::field::host) == request.end()) {
+    handled.response = make_local_response(400, "missing Host header", version);
+    handled.service = now.service;
+  } else if (version == 20 && request.method() == http::verb::connect) {
+    // Envoy answers CONNECT with 403 unless its upgrade is configured, which Istio does not.
+    handled.response = make_local_response(403, "", version);
+    handled.service = now.service;
+  } else {
+    co_await route_request(d.ctx, d.worker, d.cache, config, d.pod, d.peers.source, now, request,
+                           handled);
+  }
+}
+
+// One HTTP/2 stream's request: routed and reported as soon as its response is ready (the
+// session sends it on its own time).
+asio::awaitable<void> serve_h2_request(Downstream& d, Request& request, Response& response) {
+  auto started = std::chrono::steady_clock::now();
+  auto facts = std::make_unique<RequestFacts>();
+  auto handled = std::make_unique<Handled>();
+  co_await route_one(d, request, *handled, *facts);
+  facts->response_bytes = handled->response.body().size();
+  facts->duration = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - started);
+  report_request(d.ctx, d.worker, d.cache, d.peers, *handled, *facts);
+  response = std::move(handled->response);
+}
+
+asio::awaitable<void> serve_h2(Downstream& d, tcp::socket& client,
+                               const boost::beast::flat_buffer& buffer) {
+  auto bytes = buffer.data();
+  const auto* first = static_cast<const uint8_t*>(bytes.data());
+  std::vector<uint8_t> preread(first, first + bytes.size());
+  Downstream* downstream = &d;  // outlives the session: run() waits for every handler
+  auto session =
+      std::make_shared<H2ServerSession>(client, [downstream](Request& request, Response& response) {
+        return serve_h2_request(*downstream, request, response);
+      });
+  co_await H2ServerSession::run(std::move(session), std::move(preread));
+}
+
+// Reads until the first bytes tell HTTP/2 with prior knowledge (the client preface) from
+// HTTP/1.1. The bytes stay in `buffer` for whichever parser takes them. false: closed first.
+asio::awaitable<bool> sniff_h2(tcp::socket& client, boost::beast::flat_buffer& buffer, bool& h2) {
+  for (;;) {
+    auto bytes = buffer.data();
+    auto match = match_h2_preface({static_cast<const char*>(bytes.data()), bytes.size()});
+    if (match != PrefaceMatch::kPartial) {
+      h2 = match == PrefaceMatch::kYes;
+      co_return true;
+    }
+    boost::system::error_code ec;
+    size_t n = co_await client.async_read_some(buffer.prepare(4096),
+                                               asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return false;
+    buffer.commit(n);
+  }
+}
+
+}  // namespace
+
 asio::awaitable<void> serve_http(proxy::ProxyContext& ctx, proxy::WorkerState& worker,
                                  std::shared_ptr<const proxy::PodNetns> pod, tcp::socket client,
                                  proxy::ConnectionPeers peers, L7Target target) {
-  auto& cache = worker_cache(worker.index);
+  auto d =
+      std::make_unique<Downstream>(Downstream{ctx, worker, worker_cache(worker.index),
+                                              std::move(pod), std::move(peers), std::move(target)});
   auto buffer = std::make_unique<boost::beast::flat_buffer>();
+  bool h2 = false;
+  if (!co_await sniff_h2(client, *buffer, h2)) co_return;
+  if (h2) {  // h2c with prior knowledge (gRPC, curl --http2-prior-knowledge)
+    co_await serve_h2(*d, client, *buffer);
+    co_return;
+  }
   for (;;) {
     auto request = std::make_unique<Request>();
     bool bad = false;
@@ -104,28 +200,11 @@ asio::awaitable<void> serve_http(proxy::ProxyContext& ctx, proxy::WorkerState& w
       }
       co_return;
     }
-    // New requests see the newest config; this one keeps the snapshot it started with.
-    auto snapshot = ctx.store.current();
-    auto config = config_for(cache, snapshot);
-    L7Target now = target;
-    if (auto s = snapshot->service_by_host(target.service->hostname)) now.service = s;
-
-    auto facts = std::make_unique<RequestFacts>();
-    facts->method = std::string(request->method_string());
-    facts->path = std::string(request->target());
-    facts->authority = std::string((*request)[http::field::host]);
-    facts->request_bytes = request->body().size();
     const bool keep_alive = request->keep_alive();
     const bool head = request->method() == http::verb::head;
-
+    auto facts = std::make_unique<RequestFacts>();
     auto handled = std::make_unique<Handled>();
-    if (request->version() == 11 && request->find(http::field::host) == request->end()) {
-      handled->response = make_local_response(400, "missing Host header", 11);
-      handled->service = now.service;
-    } else {
-      co_await route_request(ctx, worker, cache, config, pod, peers.source, now, *request,
-                             *handled);
-    }
+    co_await route_one(*d, *request, *handled, *facts);
     auto& response = handled->response;
     for (auto f : {http::field::connection, http::field::keep_alive}) response.erase(f);
     response.keep_alive(keep_alive);
@@ -133,7 +212,7 @@ asio::awaitable<void> serve_http(proxy::ProxyContext& ctx, proxy::WorkerState& w
     auto ec = co_await write_response(client, response, head);
     facts->duration = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started);
-    report_request(ctx, worker, cache, peers, *handled, *facts);
+    report_request(ctx, worker, d->cache, d->peers, *handled, *facts);
     if (ec || !keep_alive) {
       client.shutdown(tcp::socket::shutdown_send, ec);
       co_return;
