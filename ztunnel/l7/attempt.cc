@@ -5,6 +5,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "l7/grpc_status.h"
+#include "l7/h2_attempt.h"
+#include "l7/upstream_protocol.h"
 #include "proxy/connection.h"
 
 namespace zmesh::l7 {
@@ -71,6 +74,11 @@ asio::awaitable<AttemptResult> attempt(proxy::ProxyContext& ctx, proxy::WorkerSt
                                        Destination& dest, size_t endpoint,
                                        const ForwardRequest& request,
                                        std::optional<std::chrono::steady_clock::duration> budget) {
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  if (budget) deadline = std::chrono::steady_clock::now() + *budget;
+  if (request.request && upstream_protocol(dest, *request.request) == UpstreamProtocol::kHttp2)
+    co_return co_await attempt_h2(ctx, worker, cache, pod, dest, endpoint, request, deadline);
+
   AttemptResult r;
   r.workload = dest.members[endpoint].workload;
   r.upstream_addr = proxy::to_string(dest.targets[endpoint]);
@@ -79,8 +87,6 @@ asio::awaitable<AttemptResult> attempt(proxy::ProxyContext& ctx, proxy::WorkerSt
   // subset's or Service's limits must not dodge this destination's maxConnections.
   std::string key = pod->uid + "|" + dest.key + (mesh ? "|hbone|" : "|tcp|") + r.upstream_addr;
 
-  std::optional<std::chrono::steady_clock::time_point> deadline;
-  if (budget) deadline = std::chrono::steady_clock::now() + *budget;
   auto connection = cache.pool.take(key);
   for (int fresh = 0; fresh < 2; ++fresh) {
     if (!connection) {
@@ -145,11 +151,7 @@ asio::awaitable<AttemptResult> attempt(proxy::ProxyContext& ctx, proxy::WorkerSt
     }
     r.outcome.kind = Kind::kResponse;
     r.outcome.status = reply->response.result_int();
-    if (auto g = reply->response.find("grpc-status"); g != reply->response.end()) {
-      uint32_t code = 0;
-      for (char ch : g->value()) code = code * 10 + static_cast<uint32_t>(ch - '0');
-      r.outcome.grpc_status = code;
-    }
+    r.outcome.grpc_status = grpc_status(reply->response);
     r.outcome.rate_limited = reply->response.find("x-envoy-ratelimited") != reply->response.end();
     dest.record_status(endpoint, r.outcome.status);
     ++connection->served;

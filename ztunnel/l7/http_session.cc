@@ -13,6 +13,7 @@
 #include <chrono>
 #include <vector>
 
+#include "l7/grpc_status.h"
 #include "l7/h2_server_session.h"
 #include "l7/http_ports.h"
 #include "l7/request_report.h"
@@ -114,6 +115,8 @@ asio::awaitable<void> route_one(Downstream& d, Request& request, Handled& handle
   facts.authority = std::string(request[http::field::host]);
   facts.request_bytes = request.body().size();
   const unsigned version = request.version();
+  facts.protocol = version == 20 ? "HTTP/2" : version == 10 ? "HTTP/1.0" : "HTTP/1.1";
+  facts.grpc = is_grpc_request(request);
   if (version != 10 && request.find(http::field::host) == request.end()) {
     handled.response = make_local_response(400, "missing Host header", version);
     handled.service = now.service;

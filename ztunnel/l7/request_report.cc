@@ -2,6 +2,8 @@
 
 #include <boost/beast/http/status.hpp>
 
+#include "l7/grpc_status.h"
+
 namespace zmesh::l7 {
 
 void report_request(proxy::ProxyContext& ctx, proxy::WorkerState& worker, WorkerCache& cache,
@@ -17,11 +19,12 @@ void report_request(proxy::ProxyContext& ctx, proxy::WorkerState& worker, Worker
 
   telemetry::HttpLabels labels;
   labels.common = proxy::make_tcp_labels(peers);
-  labels.common.request_protocol = "http";
+  // Istio's values: "grpc" for a gRPC request (by its content type), else "http".
+  labels.common.request_protocol = facts.grpc ? "grpc" : "http";
   labels.common.response_flags = handled.flags.empty() ? "-" : handled.flags;
   labels.response_code = std::to_string(handled.response.result_int());
-  if (auto g = handled.response.find("grpc-status"); g != handled.response.end())
-    labels.grpc_response_status = std::string(g->value());
+  // In the trailers, or in the headers of a trailers-only reply (and of local replies).
+  if (auto g = grpc_status_text(handled.response)) labels.grpc_response_status = std::move(*g);
   // The cell for this label set, found without the shard mutex after the first request.
   std::string key = telemetry::render_http_labels(labels);
   auto& cell = cache.counters[key];
@@ -30,7 +33,7 @@ void report_request(proxy::ProxyContext& ctx, proxy::WorkerState& worker, Worker
 
   auto j = proxy::make_access_record(peers, facts.request_bytes, facts.response_bytes,
                                      facts.duration, handled.error);
-  j["protocol"] = "HTTP/1.1";
+  j["protocol"] = facts.protocol;
   j["method"] = facts.method;
   j["path"] = facts.path;
   j["authority"] = facts.authority;

@@ -12,7 +12,9 @@
 namespace zmesh::l7 {
 
 struct RequestFacts {
-  const Request* request = nullptr;  // as received from the client
+  // As received from the client (routing rewrites the request's version to the upstream's).
+  std::string protocol = "HTTP/1.1";  // "HTTP/1.0", "HTTP/1.1" or "HTTP/2"
+  bool grpc = false;                  // content-type application/grpc*
   std::string method, path, authority;
   uint64_t request_bytes = 0, response_bytes = 0;
   std::chrono::microseconds duration{0};

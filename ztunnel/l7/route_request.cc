@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "l7/mirror.h"
+#include "l7/upstream_protocol.h"
 #include "route/authority_rewrite.h"
 #include "route/cors.h"
 #include "route/fault.h"
@@ -234,7 +235,9 @@ asio::awaitable<void> route_request(proxy::ProxyContext& ctx, proxy::WorkerState
                   *spec, compiled->vs_namespace, request);
 
   ForwardRequest fwd;
-  fwd.wire = serialize(request);
+  // The HTTP/1.1 wire form only when the upstream speaks HTTP/1.1 (attempt() asks the same).
+  if (upstream_protocol(*destination, request) == UpstreamProtocol::kHttp1)
+    fwd.wire = serialize(request);
   fwd.request = &request;
   auto hashed = hash_request(*destination, headers, path, source, target);
   fwd.hash = hashed.hash;

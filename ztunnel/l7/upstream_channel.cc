@@ -15,7 +15,12 @@ namespace {
 
 class TcpChannel final : public UpstreamChannel {
  public:
-  explicit TcpChannel(tcp::socket s) : socket_(std::move(s)) {}
+  explicit TcpChannel(tcp::socket s) : socket_(std::move(s)) {
+    // An HTTP/2 connection writes small frames (HEADERS, WINDOW_UPDATE) while others are
+    // unacknowledged: Nagle would hold them back for the peer's delayed ACK.
+    boost::system::error_code ignored;
+    socket_.set_option(tcp::no_delay(true), ignored);
+  }
   ~TcpChannel() override {
     boost::system::error_code ec;
     socket_.close(ec);

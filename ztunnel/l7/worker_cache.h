@@ -1,7 +1,7 @@
 // What one worker thread keeps for L7 between requests: the L7Config of the snapshot it last
 // saw (rebuilt only when the snapshot pointer changes), the destinations built from it, idle
-// upstream connections and request-metric cells. thread_local: each worker is one thread and
-// nothing here is ever touched by another, so no lock.
+// upstream connections (HTTP/2 ones shared by concurrent requests) and request-metric cells.
+// thread_local: each worker is one thread and nothing here is ever touched by another, so no lock.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "l7/destination.h"
+#include "l7/h2_upstream_pool.h"
 #include "l7/l7_config.h"
 #include "l7/upstream_pool.h"
 #include "telemetry/metrics.h"
@@ -22,6 +23,7 @@ struct WorkerCache {
   std::shared_ptr<const L7Config> config;
   std::unordered_map<std::string, std::shared_ptr<Destination>> destinations;  // of `config`
   UpstreamPool pool;
+  H2UpstreamPool h2_pool;  // HTTP/2 upstreams (upstream_protocol), streams multiplexed
   std::unordered_map<std::string, telemetry::HttpCounters*> counters;  // by rendered labels
   upstream::Rng rng{0};
   uint64_t seed = 0;

@@ -1,0 +1,154 @@
+// One HTTP/2 connection to an upstream (cleartext, prior knowledge: what Envoy speaks to an
+// HTTP/2 cluster) over an UpstreamChannel, so over plain TCP and over an HBONE tunnel alike.
+// Each exchange() is one stream; any number run at once, up to the server's
+// SETTINGS_MAX_CONCURRENT_STREAMS (nghttp2 holds back the streams beyond it).
+//
+// Everything runs on one executor (the worker's), no locks. Two coroutines:
+//  - the reader: channel -> nghttp2_session_mem_recv -> the streams' responses;
+//  - the writer: nghttp2_session_mem_send -> channel, woken when there may be frames to send.
+// A stream past its deadline is reset alone (RST_STREAM CANCEL); the connection goes on. A
+// connection failure ends every stream. A GOAWAY lets the streams the server took finish;
+// nghttp2 closes the others with REFUSED_STREAM, and they end as kRefused (safe to retry).
+#pragma once
+
+#include <nghttp2/nghttp2.h>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "hbone/signal.h"
+#include "l7/deadline_signal.h"
+#include "l7/http_message.h"
+#include "l7/upstream_channel.h"
+#include "l7/upstream_pool.h"
+#include "upstream/circuit_breaker.h"
+
+namespace zmesh::l7 {
+
+struct H2UpstreamOptions {
+  // The server's MAX_CONCURRENT_STREAMS until its SETTINGS arrive (what most servers send).
+  uint32_t assumed_streams = 100;
+  uint64_t max_requests = 0;  // maxRequestsPerConnection: streams it may carry, 0 unlimited
+  std::chrono::steady_clock::duration idle_timeout = kIdleTimeout;
+  // Large windows so that a response body is not throttled by round trips.
+  uint32_t stream_window = 1u << 20;
+  uint32_t connection_window = 1u << 20;
+  size_t max_body = kMaxBody;
+  size_t max_header = kMaxHeader;
+};
+
+// How one exchange ended.
+struct H2Exchange {
+  enum class End {
+    kResponse,        // a complete response, trailers included
+    kRefused,         // the server did not take the stream (REFUSED_STREAM, GOAWAY)
+    kReset,           // the stream or the connection died before the response was complete
+    kTimeout,         // the deadline passed: the stream was reset, the connection lives
+    kConnectFailure,  // the connection failed before it was ready (before the server's SETTINGS)
+  };
+  End end = End::kReset;
+  Response response;
+  bool request_started = false;  // our HEADERS went out
+  bool connection_lost = false;  // kReset: because the connection failed
+  bool any_response = false;     // some of the response had arrived
+  std::string error;
+};
+
+namespace h2_upstream {
+struct Callbacks;
+struct Stream;
+struct NgSessionDeleter {
+  void operator()(nghttp2_session* session) const { nghttp2_session_del(session); }
+};
+}  // namespace h2_upstream
+
+class H2UpstreamConnection : public std::enable_shared_from_this<H2UpstreamConnection> {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  H2UpstreamConnection(const boost::asio::any_io_executor& executor,
+                       const H2UpstreamOptions& options = {});
+  ~H2UpstreamConnection();
+  H2UpstreamConnection(const H2UpstreamConnection&) = delete;
+  H2UpstreamConnection& operator=(const H2UpstreamConnection&) = delete;
+
+  // Runs the session over `channel`: the preface and our SETTINGS go out at once.
+  void start(std::unique_ptr<UpstreamChannel> channel);
+  // Ends the connection (the channel could not be opened, or it broke): open streams fail.
+  void fail(const std::string& why);
+  // Graceful: GOAWAY, then close once the streams in flight are done.
+  void shutdown();
+
+  // Until the server's first SETTINGS (true), the connection's end or `deadline` (false).
+  boost::asio::awaitable<bool> wait_ready(std::optional<Clock::time_point> deadline);
+  // Until a lease is returned or the connection changes state; false past `deadline`.
+  boost::asio::awaitable<bool> wait_change(std::optional<Clock::time_point> deadline);
+
+  // `request` on a new stream, its whole response; the stream is reset at `deadline`.
+  // `request` must stay alive until this returns.
+  boost::asio::awaitable<H2Exchange> exchange(const Request& request, bool head,
+                                              std::optional<Clock::time_point> deadline);
+
+  // For the pool (H2Lease counts the exchanges a connection was given).
+  bool ready() const { return ready_; }
+  bool closed() const { return closed_; }
+  // May be given another exchange: open, no GOAWAY either way, under max_requests.
+  bool accepting() const;
+  size_t leased() const { return leased_; }
+  size_t capacity() const;  // the server's MAX_CONCURRENT_STREAMS (assumed until known)
+  void lease();
+  void unlease();
+  // A kConnections breaker slot, released when the connection closes.
+  void hold_slot(std::shared_ptr<const void> owner, upstream::BreakerSlot slot);
+  const std::string& error() const { return error_; }
+
+  // The peers as the channel was opened (HBONE: mutual TLS).
+  std::string security_policy = "none", source_principal, destination_principal;
+
+ private:
+  friend struct h2_upstream::Callbacks;
+  using StreamPtr = std::shared_ptr<h2_upstream::Stream>;
+
+  static boost::asio::awaitable<void> read_loop(std::shared_ptr<H2UpstreamConnection> self);
+  static boost::asio::awaitable<void> write_loop(std::shared_ptr<H2UpstreamConnection> self);
+  void kick() { writer_wake_.notify(); }
+  void changed() { change_.notify(); }
+  void arm_idle_timer();
+  void finish(h2_upstream::Stream& stream, H2Exchange::End end, std::string error = {});
+  h2_upstream::Stream* find(int32_t stream_id) const;
+
+  // From the nghttp2 callbacks (h2_upstream_callbacks.cc).
+  void on_settings();
+  void on_goaway();
+  void on_headers_done(h2_upstream::Stream& stream, bool end_stream);
+  void on_stream_closed(int32_t stream_id, uint32_t error_code);
+
+  boost::asio::any_io_executor executor_;
+  H2UpstreamOptions options_;
+  std::unique_ptr<nghttp2_session, h2_upstream::NgSessionDeleter> ng_;
+  std::unique_ptr<UpstreamChannel> channel_;
+  std::unordered_map<int32_t, StreamPtr> streams_;  // exchanges waiting for their response
+  std::vector<uint8_t> output_;
+  hbone::detail::Signal writer_wake_;
+  DeadlineSignal change_;  // ready, closed, GOAWAY, a lease returned
+  boost::asio::steady_timer idle_timer_;
+  std::shared_ptr<const void> breaker_owner_;  // keeps the breaker of `slot_` alive
+  upstream::BreakerSlot slot_;
+  size_t leased_ = 0;
+  uint64_t leases_ = 0;  // ever given, for max_requests
+  bool ready_ = false;
+  bool goaway_ = false;    // the server sent GOAWAY
+  bool draining_ = false;  // we sent GOAWAY (shutdown)
+  bool closed_ = false;
+  std::string error_;
+};
+
+}  // namespace zmesh::l7
