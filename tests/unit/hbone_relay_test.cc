@@ -177,6 +177,42 @@ TEST(HboneRelay, UpstreamHalfCloseReachesTheAppAndTheAppCanStillSend) {
   });
 }
 
+// The upstream sends `data` at once and half-closes.
+asio::awaitable<void> send_all_then_close(tcp::acceptor& acceptor, const std::string& data) {
+  tcp::socket socket = co_await acceptor.async_accept(asio::use_awaitable);
+  co_await send_and_half_close(socket, data);
+  co_await read_to_end(socket);
+}
+
+// The relay sends received DATA straight to the app's socket; when the app does not read,
+// the socket fills, the rest waits in the stream's queue (and flow control holds the
+// sender), and it must follow in order once the app reads.
+TEST(HboneRelay, AppThatReadsLateGetsEveryByteInOrder) {
+  HboneEnv env;
+  Tunnel tunnel(env);
+  const std::string data = random_bytes((8 << 20) + 777);
+  asio::co_spawn(env.io, send_all_then_close(tunnel.upstream, data), asio::detached);
+  env.run(
+      [&]() -> asio::awaitable<void> {
+        auto app = co_await dial_loopback(tunnel.app_endpoint());
+        CO_ASSERT_TRUE(app.ok());
+        app->set_option(asio::socket_base::receive_buffer_size(64 * 1024));
+        co_await asio::async_write(*app, asio::buffer("go", 2), asio::use_awaitable);
+        co_await sleep_for(300ms);  // far more than the socket buffers hold is sent meanwhile
+        bool clean = false;
+        std::string got = co_await read_to_end(*app, &clean);
+        EXPECT_TRUE(clean);
+        EXPECT_EQ(got.size(), data.size());
+        EXPECT_TRUE(got == data) << "bytes lost or reordered";
+        app->shutdown(tcp::socket::shutdown_send);
+        co_await tunnel.wait_both_done();
+        EXPECT_EQ(tunnel.log->client.error, "");
+        EXPECT_EQ(tunnel.log->client.upstream_to_client, data.size());
+        EXPECT_EQ(tunnel.down.load(), data.size());
+      },
+      30s);
+}
+
 // The upstream aborts (RST) after the first bytes.
 asio::awaitable<void> abort_after_first_read(tcp::acceptor& acceptor) {
   tcp::socket socket = co_await acceptor.async_accept(asio::use_awaitable);

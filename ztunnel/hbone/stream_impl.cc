@@ -133,7 +133,17 @@ void StreamImpl::on_data(const uint8_t* data, size_t length) {
     session_->consume(id_, length);
     return;
   }
-  if (direct_filled_ < direct_.size() && received_.empty()) {
+  if (sink_ && received_.empty()) {
+    size_t n = send_to_sink(data, length);
+    data += n;
+    length -= n;
+    if (sink_error_) {  // nobody will take the rest: give its window back; deliver_to reports
+      session_->consume(id_, length);
+      readable_.notify();
+      return;
+    }
+    if (length == 0) return;
+  } else if (direct_filled_ < direct_.size() && received_.empty()) {
     size_t n = std::min(length, direct_.size() - direct_filled_);
     std::memcpy(static_cast<uint8_t*>(direct_.data()) + direct_filled_, data, n);
     direct_filled_ += n;
@@ -221,6 +231,58 @@ Result<void> StreamImpl::encrypt_unsent(TlsChannel& tls, size_t length) {
   }
   if (unsent_.size() < kSendQueueBound) writable_.notify();
   return ok();
+}
+
+size_t StreamImpl::send_to_sink(const uint8_t* data, size_t length) {
+  boost::system::error_code ec;
+  size_t n = sink_->send(asio::buffer(data, length), 0, ec);  // the socket is non-blocking
+  if (ec == asio::error::would_block || ec == asio::error::try_again) return 0;
+  if (ec) {
+    sink_error_ = ec;
+    return 0;
+  }
+  session_->consume(id_, n);
+  if (sink_delivered_) sink_delivered_(n);
+  return n;
+}
+
+asio::awaitable<Result<void>> StreamImpl::deliver_to(asio::ip::tcp::socket& socket,
+                                                     std::function<void(size_t)> delivered,
+                                                     boost::system::error_code& socket_error) {
+  // Sends are synchronous and non-blocking, so no pointer into received_ is held across a
+  // suspension (on_data may grow the queue meanwhile).
+  socket.non_blocking(true, socket_error);
+  if (socket_error) co_return ok();
+  struct Detach {  // also when the coroutine is destroyed unfinished
+    StreamImpl* self;
+    ~Detach() {
+      self->sink_ = nullptr;
+      self->sink_delivered_ = nullptr;
+    }
+  } detach{this};
+  sink_ = &socket;
+  sink_delivered_ = std::move(delivered);
+  sink_error_ = {};
+  for (;;) {
+    if (sink_error_) {
+      socket_error = sink_error_;
+      co_return ok();
+    }
+    if (failed_) co_return make_error(error_);
+    if (!received_.empty()) {
+      auto [data, n] = received_.front(received_.size());
+      size_t sent = send_to_sink(data, n);
+      received_.consume(sent);
+      if (sent == n || sink_error_) continue;
+      boost::system::error_code ec;  // full: wait until the socket drains
+      co_await socket.async_wait(asio::socket_base::wait_write,
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) sink_error_ = ec;
+      continue;
+    }
+    if (end_of_data_) co_return ok();
+    co_await readable_.wait();
+  }
 }
 
 asio::awaitable<Result<size_t>> StreamImpl::write_from(asio::ip::tcp::socket& socket,

@@ -1,8 +1,9 @@
 // A CONNECT stream's state on an HTTP/2 session (internal), and the Stream handle users get.
-// Receive: DATA lands in the waiting reader's buffer, else in a queue bounded by the stream
-// window, and the window is given back (nghttp2_session_consume) only as the reader takes
-// bytes. Send: write() appends to a bounded queue that the session's writer drains into
-// DATA frames. The session owns the state while the HTTP/2 stream is open, so a handle
+// Receive: DATA lands in the waiting reader's buffer (or, for start_stream_relay, goes
+// straight from nghttp2's input into the relay's socket), else in a queue bounded by the
+// stream window, and the window is given back (nghttp2_session_consume) only as the reader
+// (or the socket) takes bytes. Send: write() appends to a bounded queue that the session's writer
+// drains into DATA frames. The session owns the state while the HTTP/2 stream is open, so a handle
 // dropped after close_write() still flushes its queued bytes and END_STREAM. The state points
 // back at the session without owning it: it is reachable only through the session's table
 // or a handle, and a handle keeps the session alive.
@@ -10,6 +11,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -63,11 +65,22 @@ class StreamImpl {
   // the stream's error. Waits first while the queue is at its bound. The only writer.
   boost::asio::awaitable<Result<size_t>> write_from(boost::asio::ip::tcp::socket& socket,
                                                     boost::system::error_code& socket_error);
+  // For start_stream_relay: delivers the received bytes to `socket` until the peer's
+  // END_STREAM (then returns ok) or a socket error (ok, `socket_error` set), else the
+  // stream's error. While it runs, DATA is sent to the socket from the DATA callback itself
+  // (non-blocking, no copy); only what the socket does not take is queued, and drained from
+  // here as the socket drains. `delivered` counts each byte handed to the socket. The only
+  // reader.
+  boost::asio::awaitable<Result<void>> deliver_to(boost::asio::ip::tcp::socket& socket,
+                                                  std::function<void(size_t)> delivered,
+                                                  boost::system::error_code& socket_error);
 
  private:
   bool io_open() const;
   void resume_sending();
   void discard_received();
+  // Non-blocking send of `data` to the relay's socket; returns how much it took.
+  size_t send_to_sink(const uint8_t* data, size_t length);
   void send_reset(uint32_t error_code);
 
   Session* session_;
@@ -89,6 +102,9 @@ class StreamImpl {
   size_t direct_filled_ = 0;
   bool end_of_data_ = false;
   Signal readable_;
+  boost::asio::ip::tcp::socket* sink_ = nullptr;  // deliver_to's socket, while it runs
+  std::function<void(size_t)> sink_delivered_;
+  boost::system::error_code sink_error_;
 
   ByteRing unsent_;
   bool write_closed_ = false;                // close_write() called

@@ -105,7 +105,28 @@ asio::awaitable<void> socket_to_stream(std::shared_ptr<Relay> relay) {
   }
 }
 
+// Our own streams send received bytes straight to the socket.
+asio::awaitable<void> stream_to_socket_direct(std::shared_ptr<Relay> relay,
+                                              detail::StreamImpl& stream) {
+  Relay* r = relay.get();  // the frame's `relay` keeps it alive while `stream` may count
+  boost::system::error_code ec;
+  auto delivered = co_await stream.deliver_to(
+      relay->socket,
+      [r](size_t n) { count(r->counters.upstream_to_client, r->result.upstream_to_client, n); },
+      ec);
+  if (!delivered) {
+    relay->fail("stream read: " + delivered.error().message);
+  } else if (ec) {
+    if (ec != asio::error::operation_aborted) relay->fail("socket write: " + ec.message());
+  } else {  // END_STREAM -> TCP half-close
+    boost::system::error_code ignored;
+    relay->socket.shutdown(tcp::socket::shutdown_send, ignored);
+  }
+}
+
 asio::awaitable<void> stream_to_socket(std::shared_ptr<Relay> relay) {
+  if (auto* ours = dynamic_cast<detail::StreamHandle*>(relay->stream.get()))
+    co_return co_await stream_to_socket_direct(relay, ours->impl());
   std::vector<uint8_t> buffer(detail::kInitialBuffer);
   for (;;) {
     auto n = co_await relay->stream->read_some(asio::buffer(buffer));
