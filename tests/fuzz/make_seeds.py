@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of tests/fuzz from the repo's own YAML, at run time (nothing is
 copied into tests/fuzz): OUT/yaml for config_yaml_fuzz (whole files) and OUT/json for
-config_json_fuzz (one object per seed, as the Kubernetes API sends it).
+config_json_fuzz (one object per seed, as the Kubernetes API sends it), and OUT/wire for
+wire_fuzz (ClientHellos made by Python's ssl module, and HBONE CONNECT header blocks).
 
 Sources: tests/unit/config_corpus/**, tests/unit/testdata/config/*.yaml, the cluster YAML the
 node lab writes (tests/lab/zlab, built without bringing a lab up), tests/fuzz/regressions/* and
@@ -79,6 +80,33 @@ def write(dirpath: str, data: bytes) -> None:
         f.write(data)
 
 
+def client_hello(server_name: str | None) -> bytes:
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(incoming, outgoing, server_hostname=server_name)
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
+
+
+def wire_seeds(wdir: str) -> None:
+    os.makedirs(wdir, exist_ok=True)
+    for n in os.listdir(wdir):
+        os.unlink(os.path.join(wdir, n))
+    for name in ("db.shop.example", "a.b.c.example", None):
+        write(wdir, client_hello(name))
+    for block in (b":method\x00CONNECT\n:authority\x0010.0.0.7:8080\nforwarded\x00for=10.0.0.1",
+                  b":method\x00CONNECT\n:authority\x00[fd00::1]:80\nbaggage\x00k=v\ntraceparent\x00"
+                  b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                  b":method\x00GET\n:authority\x00x:1\n:path\x00/"):
+        write(wdir, block)
+
+
 def main() -> int:
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
@@ -104,6 +132,7 @@ def main() -> int:
             write(jdir, as_json(doc).encode())
     for obj in objs:
         write(jdir, json.dumps(obj).encode())
+    wire_seeds(os.path.join(out, "wire"))
     print(f"[seeds] {len(os.listdir(ydir))} yaml, {len(os.listdir(jdir))} json seeds in {out}"
           f"{'' if yaml else ' (no PyYAML: documents kept as YAML)'}", file=sys.stderr)
     return 0
