@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "telemetry/connection_record.h"
+#include "telemetry/json_line.h"
 
 namespace zmesh::telemetry {
 namespace {
@@ -133,6 +134,47 @@ TEST(access_log_record, UsesZtunnelFieldNames) {
   EXPECT_EQ(j["duration"], "13ms");
   EXPECT_FALSE(j.contains("src.identity"));  // empty fields are left out
   EXPECT_FALSE(j.contains("error"));
+}
+
+// The per-request line is built by hand: each value must come out as nlohmann's dump (with
+// invalid UTF-8 replaced) wrote it, so readers of the old lines read the new ones.
+TEST(access_log_json_line, EscapesStringsAsNlohmannDumps) {
+  const std::string cases[] = {
+      "",
+      "/plain/path?q=1",
+      "quote \" and backslash \\",
+      std::string("ctl \b\f\n\r\t \x01\x1f end\0nul", 20),
+      "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80",  // 2-, 3- and 4-byte UTF-8
+      "bad\xff\xfe",
+      "lone \x80 continuation, overlong \xC0\xAF",
+      "surrogate \xED\xA0\x80",
+      "truncated \xE2\x82",
+      "cut short \xF0\x9F\x98X",
+  };
+  for (const auto& s : cases) {
+    std::string mine;
+    append_json_string(mine, s);
+    std::string theirs =
+        nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    EXPECT_EQ(mine, theirs) << s;
+  }
+}
+
+TEST_F(access_log, WriteLineKeepsTheBuiltObject) {
+  JsonLine j;
+  j.add("attempts", uint64_t{2}).add("path", "/a\"b").add("timestamp", access_log_timestamp());
+  std::string line = j.finish();
+  {
+    AccessLog log(path_);
+    log.write_line(line);
+  }
+  auto lines = read_lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["attempts"], 2);
+  EXPECT_EQ(lines[0]["path"], "/a\"b");
+  std::regex rfc3339(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)");
+  EXPECT_TRUE(std::regex_match(lines[0]["timestamp"].get<std::string>(), rfc3339));
+  EXPECT_EQ(lines[0].dump(), line);  // sorted keys, no spaces: what nlohmann writes
 }
 
 }  // namespace

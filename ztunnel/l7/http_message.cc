@@ -1,16 +1,30 @@
 #include "l7/http_message.h"
 
+#include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
-#include <sstream>
 
 namespace zmesh::l7 {
 
+// Beast's serializer straight into one string (operator<< costs an ostringstream per request).
 std::string serialize(const Request& request) {
-  std::ostringstream out;
-  out << request;
-  return std::move(out).str();
+  std::string out;
+  out.reserve(request.body().size() + 512);
+  http::request_serializer<http::string_body> sr{request};
+  boost::system::error_code ec;
+  do {
+    sr.next(ec, [&](boost::system::error_code&, const auto& buffers) {
+      size_t n = 0;
+      for (auto b : boost::beast::buffers_range_ref(buffers)) {
+        out.append(static_cast<const char*>(b.data()), b.size());
+        n += b.size();
+      }
+      sr.consume(n);
+    });
+  } while (!ec && !sr.is_done());
+  return out;
 }
 
 boost::asio::awaitable<Result<UpstreamReply>> exchange(UpstreamConnection& c,

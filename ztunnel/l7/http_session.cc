@@ -59,7 +59,9 @@ asio::awaitable<bool> read_request(tcp::socket& client, boost::beast::flat_buffe
     co_await asio::async_write(client, asio::buffer(kContinue),
                                asio::redirect_error(asio::use_awaitable, ec));
   }
-  if (!ec)
+  // A request without a body is complete with its header: skip async_read, whose completion
+  // would still go through the scheduler once more.
+  if (!ec && !parser.is_done())
     co_await http::async_read(client, buffer, parser,
                               asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {

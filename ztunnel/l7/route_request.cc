@@ -45,8 +45,21 @@ Response from_local(const route::LocalReply& reply, unsigned version) {
   return r;
 }
 
+// Whether the route (or its picked destination) changes headers in that direction: most do
+// not, and then the Beast fields need no round trip through a HeaderList.
+bool has_header_ops(const state::HttpRoute& route, std::optional<size_t> destination,
+                    route::HeaderDirection direction) {
+  auto ops = [direction](const state::HeadersPolicy& p) -> const state::HeaderOperations& {
+    return direction == route::HeaderDirection::kRequest ? p.request : p.response;
+  };
+  if (!ops(route.headers).empty()) return true;
+  return destination && *destination < route.route.size() &&
+         !ops(route.route[*destination].headers).empty();
+}
+
 void apply_response_ops(Response& response, const state::HttpRoute& route,
                         std::optional<size_t> destination) {
+  if (!has_header_ops(route, destination, route::HeaderDirection::kResponse)) return;
   auto headers = to_header_list(response);
   route::apply_route_header_operations(headers, route, destination,
                                        route::HeaderDirection::kResponse);
@@ -123,8 +136,8 @@ asio::awaitable<void> route_request(proxy::ProxyContext& ctx, proxy::WorkerState
 
   // Without a VirtualService the Service itself is the one destination, with Istio's
   // default retry policy and no timeout: the route Envoy builds for a plain HTTP port.
-  state::HttpRoute default_route;
-  const state::HttpRoute* spec = &default_route;
+  std::optional<state::HttpRoute> default_route;  // built only when there is no table
+  const state::HttpRoute* spec = nullptr;
   const route::CompiledRoute* compiled = nullptr;
   const route::CompiledMatch* match = nullptr;
   if (const auto* table = config->routes_for(target.service->hostname)) {
@@ -139,7 +152,9 @@ asio::awaitable<void> route_request(proxy::ProxyContext& ctx, proxy::WorkerState
     spec = &compiled->spec;
     h.route_name = std::string(selected->name);
   } else {
-    default_route.route.push_back({{target.service->hostname, "", target.port}, 0, {}});
+    default_route.emplace();
+    default_route->route.push_back({{target.service->hostname, "", target.port}, 0, {}});
+    spec = &*default_route;
     h.route_name = "default";
   }
 
@@ -223,8 +238,10 @@ asio::awaitable<void> route_request(proxy::ProxyContext& ctx, proxy::WorkerState
   // our own keep-alive with the upstream (hop-by-hop headers are the proxy's business).
   if (compiled && spec->rewrite)
     if (auto p = compiled->rewrite.apply(path, *match)) request.target(*p);
-  route::apply_route_header_operations(headers, *spec, pick, route::HeaderDirection::kRequest);
-  replace_fields(request, headers);
+  if (has_header_ops(*spec, pick, route::HeaderDirection::kRequest)) {
+    route::apply_route_header_operations(headers, *spec, pick, route::HeaderDirection::kRequest);
+    replace_fields(request, headers);
+  }
   if (auto a = route::rewritten_authority(*spec, pick)) request.set(http::field::host, *a);
   for (auto f : {http::field::connection, http::field::keep_alive, http::field::proxy_connection,
                  http::field::expect})

@@ -15,9 +15,8 @@
 #include "common/unique_fd.h"
 
 namespace zmesh::telemetry {
-namespace {
 
-std::string rfc3339_now() {
+std::string access_log_timestamp() {
   auto now = std::chrono::system_clock::now();
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch());
   std::time_t secs = static_cast<std::time_t>(us.count() / 1000000);
@@ -28,6 +27,8 @@ std::string rfc3339_now() {
   std::snprintf(buf + n, sizeof buf - n, ".%06lldZ", static_cast<long long>(us.count() % 1000000));
   return buf;
 }
+
+namespace {
 
 void write_all(int fd, const std::string& bytes) {
   const char* p = bytes.data();
@@ -122,9 +123,12 @@ AccessLog::~AccessLog() = default;
 
 void AccessLog::write(nlohmann::json record) {
   if (!record.is_object()) record = nlohmann::json{{"message", std::move(record)}};
-  if (!record.contains("timestamp")) record["timestamp"] = rfc3339_now();
+  if (!record.contains("timestamp")) record["timestamp"] = access_log_timestamp();
   // `replace`: a peer-controlled string with invalid UTF-8 must not throw on the data path.
-  std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  write_line(record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void AccessLog::write_line(std::string line) {
   line += '\n';
   bool full = false;
   {

@@ -14,6 +14,9 @@
 
 namespace zmesh::telemetry {
 
+// Now as the "timestamp" field reads: RFC 3339, UTC, microseconds.
+std::string access_log_timestamp();
+
 class AccessLog {
  public:
   // Preferred: reports a file that cannot be opened. "-" is stdout.
@@ -33,6 +36,9 @@ class AccessLog {
   // Thread-safe; adds "timestamp" (RFC 3339, UTC, microseconds) unless the record has one,
   // and queues `record` as one line; lines never interleave. Never blocks on the file.
   void write(nlohmann::json record);
+  // The same for a line already rendered (a complete JSON object, no newline), as the
+  // per-request path builds it (json_line.h); the caller puts access_log_timestamp() in it.
+  void write_line(std::string line);
   // Writes out everything queued so far (the destructor does too).
   void flush();
 
