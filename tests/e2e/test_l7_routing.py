@@ -11,6 +11,7 @@ is pod-0-0 on node 0, so every routed request crosses nodes inside HBONE. Proves
 - a fault abort of 50% answers its status to about half; directResponse and redirect answer
   locally; request header operations reach the backend, response ones reach the client;
 - istio_requests_total / istio_request_duration_milliseconds carry the request labels;
+- a client that closes before its response is reported as DC with response code 0 (Envoy);
 - PASSTHROUGH to a Service VIP: no kube-proxy behind it, so ztunnel spreads like one would;
 - consistentHash on a header: every request of one user lands on one version, users spread.
 """
@@ -245,3 +246,16 @@ def test_passthrough_to_a_vip_reaches_the_endpoints(lab):
     assert r["status"] == {200: 60}, r  # 503 UH before PASSTHROUGH was handled
     assert set(r["version"]) == {"v1", "v2"}, r
 
+
+
+def test_client_that_leaves_before_its_response_is_dc(lab):
+    probe = ("import socket, time\n"
+             f"s = socket.create_connection(('{REVIEWS_IP}', {PORT}))\n"
+             "s.sendall(b'GET /dc-probe HTTP/1.1\\r\\nHost: reviews\\r\\nx-sleep: 0.5\\r\\n\\r\\n')\n"
+             "time.sleep(0.1)\n"
+             "s.close()\n")
+    lab.pod("pod-0-0").run([sys.executable, "-c", probe])
+    e = find_access(lab.node("node0"), lambda e: e.get("path") == "/dc-probe")
+    assert e["response_flags"] == "DC" and e["response_code"] == 0, e
+    wait_for(lambda: requests_total(lab, response_code="0", response_flags="DC") >= 1, 10, 0.2,
+             "istio_requests_total{response_flags=DC}")

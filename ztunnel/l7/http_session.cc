@@ -1,6 +1,7 @@
 #include "l7/http_session.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -10,6 +11,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <cerrno>
 #include <chrono>
 #include <vector>
 
@@ -159,6 +161,15 @@ asio::awaitable<void> serve_h2(Downstream& d, tcp::socket& client,
   co_await H2ServerSession::run(std::move(session), std::move(preread));
 }
 
+// Whether the client closed (FIN or reset) while its request was being routed. Envoy resets
+// the stream then (flag DC); a write alone would not tell, as the first send after a FIN
+// succeeds. Bytes of a pipelined next request mean it is still there.
+bool client_gone(tcp::socket& client) {
+  char c;
+  ssize_t n = ::recv(client.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 // Reads until the first bytes tell HTTP/2 with prior knowledge (the client preface) from
 // HTTP/1.1. The bytes stay in `buffer` for whichever parser takes them. false: closed first.
 asio::awaitable<bool> sniff_h2(tcp::socket& client, boost::beast::flat_buffer& buffer, bool& h2) {
@@ -214,9 +225,19 @@ asio::awaitable<void> serve_http(proxy::ProxyContext& ctx, proxy::WorkerState& w
     for (auto f : {http::field::connection, http::field::keep_alive}) response.erase(f);
     response.keep_alive(keep_alive);
     facts->response_bytes = response.body().size();
-    auto ec = co_await write_response(client, response, head);
+    boost::system::error_code ec;
+    if (client_gone(client))
+      ec = asio::error::connection_aborted;
+    else
+      ec = co_await write_response(client, response, head);
     facts->duration = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started);
+    if (ec) {
+      // The client went away before its response: Envoy's DC, response code 0.
+      handled->flags = handled->flags.empty() ? "DC" : handled->flags + ",DC";
+      handled->response.result(0u);
+      if (handled->error.empty()) handled->error = "downstream closed: " + ec.message();
+    }
     report_request(ctx, worker, d->cache, d->peers, *handled, *facts);
     if (ec || !keep_alive) {
       client.shutdown(tcp::socket::shutdown_send, ec);
