@@ -77,7 +77,9 @@ class H2TestServer {
   uint16_t port() const { return port_; }
 
   std::atomic<int> accepts{0}, closes{0}, cancels{0}, requests{0};
-  std::atomic<int> max_active{0};  // most streams open at once on one connection
+  std::atomic<int> max_active{0};   // most streams open at once on one connection
+  std::atomic<int> pings{0};        // PINGs received (nghttp2 ACKs them by itself)
+  std::atomic<bool> paused{false};  // reads and answers nothing (a hung peer)
 
  private:
   struct Stream {
@@ -100,6 +102,10 @@ class H2TestServer {
 
   void loop() {
     while (!stop_) {
+      if (paused) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        continue;
+      }
       std::vector<pollfd> fds{{listener_, POLLIN, 0}};
       for (auto& c : conns_) fds.push_back({c->fd, POLLIN, 0});
       ::poll(fds.data(), fds.size(), 5);
@@ -284,6 +290,8 @@ class H2TestServer {
   }
 
   static int on_frame_recv(nghttp2_session*, const nghttp2_frame* f, void* user_data) {
+    if (f->hd.type == NGHTTP2_PING && !(f->hd.flags & NGHTTP2_FLAG_ACK))
+      ++conn(user_data).server->pings;
     if ((f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA) ||
         !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
       return 0;
@@ -659,6 +667,61 @@ TEST(H2Upstream, IdleConnectionCloses) {
   EXPECT_EQ(x.end, End::kResponse);
   EXPECT_EQ(server.closes, 1);
   EXPECT_EQ(client.pool.connections("key"), 0u);
+}
+
+// http.maxConcurrentStreams below the server's 100: more requests in flight open more
+// connections instead.
+TEST(H2Upstream, MaxConcurrentStreamsCapsAConnection) {
+  H2TestServer server;
+  Client client(server.port());
+  client.options.max_streams = 2;
+  std::vector<H2Exchange> results;
+  client.run([&]() -> asio::awaitable<void> {
+    co_await client.send("GET", "/echo");  // ready: the server's SETTINGS are known
+    results = co_await client.send_all(std::vector<std::string>(4, "/delay/200"));
+  });
+  for (const auto& x : results) EXPECT_EQ(x.end, End::kResponse) << x.error;
+  EXPECT_EQ(server.max_active, 2);
+  EXPECT_EQ(server.accepts, 2);
+}
+
+// tcp.maxConnectionDuration: past it the connection drains and the next request opens another.
+TEST(H2Upstream, MaxConnectionDurationDrainsTheConnection) {
+  H2TestServer server;
+  Client client(server.port());
+  client.options.max_duration = 150ms;
+  H2Exchange first, second;
+  client.run([&]() -> asio::awaitable<void> {
+    first = co_await client.send("GET", "/echo");
+    co_await Client::sleep(300ms);
+    EXPECT_EQ(client.pool.connections("key"), 0u);
+    second = co_await client.send("GET", "/echo");
+  });
+  EXPECT_EQ(first.end, End::kResponse) << first.error;
+  EXPECT_EQ(second.end, End::kResponse) << second.error;
+  EXPECT_EQ(server.accepts, 2);
+}
+
+// http.http2KeepAlive: PINGs at the interval keep an answering peer's connection; a peer that
+// stops answering loses it after the timeout.
+TEST(H2Upstream, KeepalivePingsAndClosesWithoutAck) {
+  H2TestServer server;
+  Client client(server.port());
+  client.options.ping_interval = 50ms;
+  client.options.ping_timeout = 100ms;
+  size_t alive = 0, after_hang = 0;
+  client.run([&]() -> asio::awaitable<void> {
+    co_await client.send("GET", "/echo");
+    co_await Client::sleep(300ms);
+    alive = client.pool.connections("key");
+    server.paused = true;
+    co_await Client::sleep(400ms);  // one interval and one timeout, with margin
+    after_hang = client.pool.connections("key");
+    server.paused = false;
+  });
+  EXPECT_GE(server.pings, 3);
+  EXPECT_EQ(alive, 1u);
+  EXPECT_EQ(after_hang, 0u);
 }
 
 TEST(H2Upstream, NotAnHttp2ServerIsAConnectFailure) {

@@ -1,4 +1,6 @@
-// The splice relay moves bytes intact both ways, forwards half-close, and reports errors.
+// The splice relay moves bytes intact both ways, forwards half-close, and reports errors;
+// with limits (a DestinationRule's tcp.idleTimeout, maxConnectionDuration) it closes both
+// sides when idle too long or too old, and traffic keeps an idle limit away.
 #include "proxy/splice_relay.h"
 
 #include <gtest/gtest.h>
@@ -152,6 +154,68 @@ TEST_F(SpliceRelayTest, SlowReaderBackPressuresTheWriter) {
   app.close();
   runner.join();
   EXPECT_EQ(up.load(), written);
+}
+
+// Reads from `s` until EOF or error; the seconds it took.
+double seconds_until_closed(tcp::socket& s) {
+  auto t0 = std::chrono::steady_clock::now();
+  char buf[64];
+  boost::system::error_code ec;
+  while (!ec) s.read_some(asio::buffer(buf), ec);
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+TEST_F(SpliceRelayTest, IdleTimeoutClosesBothSidesAndTrafficDefersIt) {
+  auto [app, rc, ru, server] = relay_topology();
+  RelayResult result;
+  RelayLimits limits;
+  limits.idle_timeout = std::chrono::milliseconds(300);
+  start_splice_relay(
+      std::move(rc), std::move(ru), {}, [&](const RelayResult& r) { result = r; }, limits);
+  std::thread runner([&] { relay_io.run(); });
+
+  // A byte every 100 ms for 600 ms: twice the idle timeout, never idle for it.
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 6; ++i) {
+    asio::write(app, asio::buffer("x", 1));
+    char c;
+    asio::read(server, asio::buffer(&c, 1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  double busy = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double waited = seconds_until_closed(app);  // then idle: closed about 300 ms after the last
+  runner.join();
+  EXPECT_GE(busy, 0.6);
+  EXPECT_GE(waited, 0.1);
+  EXPECT_LE(waited, 1.0);
+  EXPECT_LE(seconds_until_closed(server), 0.5);  // the upstream side is closed as well
+  EXPECT_EQ(result.error, "idle timeout");
+  EXPECT_EQ(result.client_to_upstream, 6u);
+}
+
+TEST_F(SpliceRelayTest, MaxDurationClosesABusyConnection) {
+  auto [app, rc, ru, server] = relay_topology();
+  RelayResult result;
+  RelayLimits limits;
+  limits.max_duration = std::chrono::milliseconds(400);
+  start_splice_relay(
+      std::move(rc), std::move(ru), {}, [&](const RelayResult& r) { result = r; }, limits);
+  std::thread runner([&] { relay_io.run(); });
+
+  auto t0 = std::chrono::steady_clock::now();
+  boost::system::error_code ec;
+  while (!ec && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3)) {
+    asio::write(app, asio::buffer("x", 1), ec);
+    char c;
+    if (!ec) asio::read(server, asio::buffer(&c, 1), ec);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  runner.join();
+  EXPECT_TRUE(ec) << "still open after 3 s";
+  EXPECT_GE(took, 0.35);
+  EXPECT_LE(took, 1.5);
+  EXPECT_EQ(result.error, "max connection duration reached");
 }
 
 }  // namespace

@@ -52,9 +52,11 @@ asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> open(
   }
   proxy::ConnectionPeers peers;
   auto channel = co_await open_channel(ctx, worker, pod, dest.members[endpoint],
-                                       dest.targets[endpoint], peers);
+                                       dest.targets[endpoint], peers, dest.connection);
   if (!channel) co_return channel.error();
   auto c = std::make_unique<UpstreamConnection>();
+  c->idle_timeout = dest.connection.http_idle_timeout;
+  c->max_duration = dest.connection.max_connection_duration;
   c->breaker_owner = dest.shared;
   c->connection_slot = std::move(slot);
   c->live_count = &live;
@@ -157,7 +159,7 @@ asio::awaitable<AttemptResult> attempt(proxy::ProxyContext& ctx, proxy::WorkerSt
     ++connection->served;
     if (reply->reusable && dest.policy.limits.connection_reusable(connection->served)) {
       connection->reused = false;
-      cache.pool.put(key, std::move(connection));
+      cache.pool.put(key, std::move(connection), co_await asio::this_coro::executor);
     }
     r.response = std::move(reply->response);
     co_return r;

@@ -77,6 +77,7 @@ std::variant<std::shared_ptr<Destination>, DestinationError> make_destination(
   d->service = service;
   d->port = port;
   d->policy = std::move(*policy);
+  d->connection = upstream::connection_settings(d->policy.traffic_policy.connection_pool);
   size_t port_index = service->ports.size();
   for (size_t i = 0; i < service->ports.size(); ++i)
     if (service->ports[i].port == port) port_index = i;

@@ -13,6 +13,7 @@
 
 #include "state/snapshot.h"
 #include "upstream/circuit_breaker.h"
+#include "upstream/connection_settings.h"
 #include "upstream/effective_policy.h"
 #include "upstream/load_balancer.h"
 #include "upstream/outlier_detector.h"
@@ -37,6 +38,7 @@ class Destination {
   std::shared_ptr<const state::ServiceInfo> service;
   uint16_t port = 0;  // the Service port
   upstream::EffectivePolicy policy;
+  upstream::ConnectionSettings connection;  // policy's connectionPool, Istio's defaults filled in
   std::vector<state::Backend> members;
   std::vector<boost::asio::ip::tcp::endpoint> targets;  // members' addresses to dial
   std::vector<upstream::Endpoint> endpoints;            // what the balancer sees

@@ -49,11 +49,22 @@ asio::awaitable<AttemptResult> attempt_h2(
 
   H2UpstreamOptions options;
   options.max_requests = dest.policy.limits.max_requests_per_connection;
+  const auto& settings = dest.connection;
+  if (settings.http_idle_timeout)
+    options.idle_timeout = *settings.http_idle_timeout;
+  else
+    options.idle_timeout.reset();
+  if (settings.max_connection_duration) options.max_duration = *settings.max_connection_duration;
+  options.max_streams = settings.max_concurrent_streams;
+  if (settings.http2_keepalive) {
+    options.ping_interval = settings.http2_keepalive->interval;
+    options.ping_timeout = settings.http2_keepalive->timeout;
+  }
   H2UpstreamPool::Opener open =
       [&](H2UpstreamConnection& c) -> asio::awaitable<Result<std::unique_ptr<UpstreamChannel>>> {
     proxy::ConnectionPeers peers;
     auto channel = co_await open_channel(ctx, worker, pod, dest.members[endpoint],
-                                         dest.targets[endpoint], peers);
+                                         dest.targets[endpoint], peers, settings);
     c.security_policy = peers.security_policy;
     c.destination_principal = peers.destination_principal;
     c.source_principal = peers.source_principal;

@@ -71,6 +71,9 @@ struct Callbacks {
       case NGHTTP2_SETTINGS:
         if ((frame->hd.flags & NGHTTP2_FLAG_ACK) == 0) c->on_settings();
         return 0;
+      case NGHTTP2_PING:
+        if ((frame->hd.flags & NGHTTP2_FLAG_ACK) != 0) c->on_ping_ack();
+        return 0;
       case NGHTTP2_GOAWAY:
         c->on_goaway();  // nghttp2 has closed the streams past last_stream_id (REFUSED_STREAM)
         return 0;

@@ -68,7 +68,9 @@ H2UpstreamConnection::H2UpstreamConnection(const asio::any_io_executor& executor
       options_(options),
       ng_(h2_upstream::new_client_session(this)),
       writer_wake_(executor),
-      idle_timer_(executor) {
+      idle_timer_(executor),
+      duration_timer_(executor),
+      ping_timer_(executor) {
   const nghttp2_settings_entry settings[] = {
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, options_.stream_window},
@@ -83,6 +85,8 @@ H2UpstreamConnection::~H2UpstreamConnection() = default;
 void H2UpstreamConnection::start(std::unique_ptr<UpstreamChannel> channel) {
   if (closed_) return;
   channel_ = std::move(channel);
+  arm_duration_timer();
+  arm_ping_timer();
   asio::co_spawn(executor_, read_loop(shared_from_this()), asio::detached);
   asio::co_spawn(executor_, write_loop(shared_from_this()), asio::detached);
 }
@@ -93,6 +97,8 @@ void H2UpstreamConnection::fail(const std::string& why) {
   error_ = why.empty() ? "upstream connection closed" : why;
   if (channel_) channel_->abort();  // ends the reader's and the writer's I/O
   idle_timer_.cancel();
+  duration_timer_.cancel();
+  ping_timer_.cancel();
   auto streams = std::move(streams_);
   streams_.clear();
   for (auto& [id, stream] : streams) {
@@ -139,8 +145,11 @@ bool H2UpstreamConnection::accepting() const {
 }
 
 size_t H2UpstreamConnection::capacity() const {
-  if (!ready_) return options_.assumed_streams;
-  return nghttp2_session_get_remote_settings(ng_.get(), NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+  size_t server = ready_ ? nghttp2_session_get_remote_settings(
+                               ng_.get(), NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS)
+                         : options_.assumed_streams;
+  if (options_.max_streams > 0) return std::min<size_t>(server, options_.max_streams);
+  return server;
 }
 
 void H2UpstreamConnection::lease() {
@@ -166,12 +175,49 @@ void H2UpstreamConnection::hold_slot(std::shared_ptr<const void> owner,
 }
 
 void H2UpstreamConnection::arm_idle_timer() {
-  idle_timer_.expires_after(options_.idle_timeout);
+  if (!options_.idle_timeout) return;
+  idle_timer_.expires_after(*options_.idle_timeout);
   idle_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();
     if (ec || !self || self->leased_ > 0) return;
     self->shutdown();
   });
+}
+
+// Past maxConnectionDuration: GOAWAY, the streams in flight finish, no new ones (Envoy's
+// drain), and the pool opens a fresh connection for the next request.
+void H2UpstreamConnection::arm_duration_timer() {
+  if (!options_.max_duration) return;
+  duration_timer_.expires_after(*options_.max_duration);
+  duration_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self) return;
+    self->shutdown();
+  });
+}
+
+// One timer for both states: waiting to send the next PING, or waiting for its ACK.
+void H2UpstreamConnection::arm_ping_timer() {
+  if (!options_.ping_interval || closed_) return;
+  ping_timer_.expires_after(ping_outstanding_ ? options_.ping_timeout : *options_.ping_interval);
+  ping_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->closed_) return;
+    if (self->ping_outstanding_) {
+      self->fail("HTTP/2 keepalive: no PING ACK in time");
+      return;
+    }
+    nghttp2_submit_ping(self->ng_.get(), NGHTTP2_FLAG_NONE, nullptr);
+    self->ping_outstanding_ = true;
+    self->kick();
+    self->arm_ping_timer();
+  });
+}
+
+void H2UpstreamConnection::on_ping_ack() {
+  if (!ping_outstanding_) return;
+  ping_outstanding_ = false;
+  arm_ping_timer();  // cancels the ACK deadline: the next PING after the interval
 }
 
 asio::awaitable<H2Exchange> H2UpstreamConnection::exchange(

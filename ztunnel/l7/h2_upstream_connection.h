@@ -37,7 +37,15 @@ struct H2UpstreamOptions {
   // The server's MAX_CONCURRENT_STREAMS until its SETTINGS arrive (what most servers send).
   uint32_t assumed_streams = 100;
   uint64_t max_requests = 0;  // maxRequestsPerConnection: streams it may carry, 0 unlimited
-  std::chrono::steady_clock::duration idle_timeout = kIdleTimeout;
+  // http.idleTimeout (Istio's 1h by default); nullopt: never closed for idleness.
+  std::optional<std::chrono::steady_clock::duration> idle_timeout = std::chrono::hours(1);
+  // tcp.maxConnectionDuration: drained (GOAWAY) once this old; nullopt: unlimited.
+  std::optional<std::chrono::steady_clock::duration> max_duration;
+  // http.maxConcurrentStreams: streams at once, below the server's limit; 0: the server's.
+  uint32_t max_streams = 0;
+  // http.http2KeepAlive: a PING every `ping_interval`; closed without an ACK in `ping_timeout`.
+  std::optional<std::chrono::steady_clock::duration> ping_interval;
+  std::chrono::steady_clock::duration ping_timeout{};
   // Large windows so that a response body is not throttled by round trips.
   uint32_t stream_window = 1u << 20;
   uint32_t connection_window = 1u << 20;
@@ -122,6 +130,9 @@ class H2UpstreamConnection : public std::enable_shared_from_this<H2UpstreamConne
   void kick() { writer_wake_.notify(); }
   void changed() { change_.notify(); }
   void arm_idle_timer();
+  void arm_duration_timer();
+  void arm_ping_timer();
+  void on_ping_ack();
   void finish(h2_upstream::Stream& stream, H2Exchange::End end, std::string error = {});
   h2_upstream::Stream* find(int32_t stream_id) const;
 
@@ -140,6 +151,9 @@ class H2UpstreamConnection : public std::enable_shared_from_this<H2UpstreamConne
   hbone::detail::Signal writer_wake_;
   DeadlineSignal change_;  // ready, closed, GOAWAY, a lease returned
   boost::asio::steady_timer idle_timer_;
+  boost::asio::steady_timer duration_timer_;  // maxConnectionDuration
+  boost::asio::steady_timer ping_timer_;      // http2KeepAlive: next PING, or its ACK's deadline
+  bool ping_outstanding_ = false;
   std::shared_ptr<const void> breaker_owner_;  // keeps the breaker of `slot_` alive
   upstream::BreakerSlot slot_;
   size_t leased_ = 0;

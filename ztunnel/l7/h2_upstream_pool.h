@@ -6,7 +6,8 @@
 // (http1MaxPendingRequests, else overflow). A worker with no usable connection to the key
 // opens one whatever the breaker says, as for HTTP/1.1, so that it never waits on another
 // worker's. A connection that has carried maxRequestsPerConnection streams takes no more and
-// closes once they are done; one idle for kIdleTimeout closes.
+// closes once they are done; one idle for its idle timeout (http.idleTimeout) closes, one older
+// than maxConnectionDuration drains (GOAWAY).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>

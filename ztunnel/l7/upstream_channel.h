@@ -14,6 +14,7 @@
 #include "proxy/pod_netns.h"
 #include "proxy/proxy_context.h"
 #include "state/snapshot.h"
+#include "upstream/connection_settings.h"
 
 namespace zmesh::l7 {
 
@@ -31,10 +32,13 @@ std::unique_ptr<UpstreamChannel> tcp_channel(boost::asio::ip::tcp::socket socket
 std::unique_ptr<UpstreamChannel> hbone_channel(std::shared_ptr<hbone::Stream> stream);
 
 // Connects from `pod` to `backend`: HBONE when the backend is an ambient workload, else TCP.
-// `peers` receives the mutual TLS principals when HBONE is used.
+// `peers` receives the mutual TLS principals when HBONE is used. `settings.connect_timeout`
+// bounds the plain TCP connect (not yet the HBONE stream open); `settings.keepalive` applies
+// to a plain TCP socket (an HBONE stream shares its connection with others).
 boost::asio::awaitable<Result<std::unique_ptr<UpstreamChannel>>> open_channel(
     proxy::ProxyContext& ctx, proxy::WorkerState& worker,
     std::shared_ptr<const proxy::PodNetns> pod, const state::Backend& backend,
-    boost::asio::ip::tcp::endpoint target, proxy::ConnectionPeers& peers);
+    boost::asio::ip::tcp::endpoint target, proxy::ConnectionPeers& peers,
+    const upstream::ConnectionSettings& settings);
 
 }  // namespace zmesh::l7

@@ -1,5 +1,7 @@
 #include "proxy/connection.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/redirect_error.hpp>
@@ -22,7 +24,8 @@ std::string to_string(const tcp::endpoint& e) {
 }
 
 asio::awaitable<Result<tcp::socket>> dial(ProxyContext& ctx, const PodNetns& pod,
-                                          const tcp::endpoint& to) {
+                                          const tcp::endpoint& to,
+                                          std::chrono::milliseconds timeout) {
   auto fd = ctx.sockets.tcp_socket(pod.netns.get(), to.address().is_v6());
   if (!fd) co_return fd.error();
   auto executor = co_await asio::this_coro::executor;
@@ -31,7 +34,7 @@ asio::awaitable<Result<tcp::socket>> dial(ProxyContext& ctx, const PodNetns& pod
   sock.assign(to.protocol(), fd->release(), ec);
   if (ec) co_return make_error("assign socket: " + ec.message());
 
-  asio::steady_timer timer(executor, kConnectTimeout);
+  asio::steady_timer timer(executor, timeout);
   bool timed_out = false;
   timer.async_wait([&](boost::system::error_code e) {
     if (!e) {
@@ -44,6 +47,20 @@ asio::awaitable<Result<tcp::socket>> dial(ProxyContext& ctx, const PodNetns& pod
   if (timed_out) co_return make_error("connect " + to_string(to) + ": timed out");
   if (ec) co_return make_error("connect " + to_string(to) + ": " + ec.message());
   co_return std::move(sock);
+}
+
+void set_keepalive(tcp::socket& socket, const upstream::ConnectionSettings::Keepalive& k) {
+  int fd = socket.native_handle();
+  auto set = [fd](int level, int name, int value) {
+    ::setsockopt(fd, level, name, &value, sizeof value);  // best effort, as Envoy
+  };
+  auto seconds = [](std::chrono::milliseconds d) {
+    return static_cast<int>(std::max<int64_t>(1, (d.count() + 999) / 1000));
+  };
+  set(SOL_SOCKET, SO_KEEPALIVE, 1);
+  if (k.probes) set(IPPROTO_TCP, TCP_KEEPCNT, static_cast<int>(*k.probes));
+  if (k.time) set(IPPROTO_TCP, TCP_KEEPIDLE, seconds(*k.time));
+  if (k.interval) set(IPPROTO_TCP, TCP_KEEPINTVL, seconds(*k.interval));
 }
 
 ConnectionReport begin_report(ProxyContext& ctx, WorkerState& worker, ConnectionPeers peers,
@@ -64,24 +81,46 @@ ConnectionReport begin_report(ProxyContext& ctx, WorkerState& worker, Connection
   return {live, std::move(done)};
 }
 
+namespace {
+
+void relay_and_report(ProxyContext& ctx, WorkerState& worker, tcp::socket client,
+                      tcp::socket upstream, ConnectionPeers peers,
+                      std::shared_ptr<const state::Snapshot> snapshot, RelayLimits limits) {
+  auto report = begin_report(ctx, worker, std::move(peers), std::move(snapshot));
+  start_splice_relay(std::move(client), std::move(upstream), report.live, std::move(report.done),
+                     limits);
+}
+
+}  // namespace
+
 void relay_and_report(ProxyContext& ctx, WorkerState& worker, tcp::socket client,
                       tcp::socket upstream, ConnectionPeers peers,
                       std::shared_ptr<const state::Snapshot> snapshot) {
-  auto report = begin_report(ctx, worker, std::move(peers), std::move(snapshot));
-  start_splice_relay(std::move(client), std::move(upstream), report.live, std::move(report.done));
+  relay_and_report(ctx, worker, std::move(client), std::move(upstream), std::move(peers),
+                   std::move(snapshot), RelayLimits{});
 }
 
 asio::awaitable<void> dial_and_relay(ProxyContext& ctx, WorkerState& worker, const PodNetns& pod,
                                      const tcp::endpoint& to, tcp::socket client,
                                      ConnectionPeers peers,
-                                     std::shared_ptr<const state::Snapshot> snapshot) {
-  auto upstream = co_await dial(ctx, pod, to);
+                                     std::shared_ptr<const state::Snapshot> snapshot,
+                                     const upstream::ConnectionSettings* settings) {
+  auto upstream =
+      co_await dial(ctx, pod, to, settings ? settings->connect_timeout : kConnectTimeout);
   if (!upstream) {
     report_failure(ctx, peers, upstream.error().message);
     co_return;
   }
+  // Without a DestinationRule the relay keeps no timers (Istio's 1h idle timeout is not
+  // enforced then, as before).
+  RelayLimits limits;
+  if (settings) {
+    if (settings->keepalive) set_keepalive(*upstream, *settings->keepalive);
+    limits.idle_timeout = settings->tcp_idle_timeout;
+    limits.max_duration = settings->max_connection_duration;
+  }
   relay_and_report(ctx, worker, std::move(client), std::move(*upstream), std::move(peers),
-                   std::move(snapshot));
+                   std::move(snapshot), limits);
 }
 
 void report_failure(ProxyContext& ctx, const ConnectionPeers& peers, const std::string& error) {

@@ -13,14 +13,21 @@
 #include "proxy/labels.h"
 #include "proxy/pod_netns.h"
 #include "proxy/proxy_context.h"
+#include "upstream/connection_settings.h"
 
 namespace zmesh::proxy {
 
-inline constexpr std::chrono::seconds kConnectTimeout{10};
+inline constexpr std::chrono::milliseconds kConnectTimeout{10'000};
 
-// Connects to `to` with a marked socket created inside pod.netns.
+// Connects to `to` with a marked socket created inside pod.netns, giving up after `timeout`
+// (a DestinationRule's tcp.connectTimeout, else Istio's default).
 boost::asio::awaitable<Result<boost::asio::ip::tcp::socket>> dial(
-    ProxyContext& ctx, const PodNetns& pod, const boost::asio::ip::tcp::endpoint& to);
+    ProxyContext& ctx, const PodNetns& pod, const boost::asio::ip::tcp::endpoint& to,
+    std::chrono::milliseconds timeout = kConnectTimeout);
+
+// tcp.tcpKeepalive on an upstream socket: SO_KEEPALIVE plus the counts and times given.
+void set_keepalive(boost::asio::ip::tcp::socket& socket,
+                   const upstream::ConnectionSettings::Keepalive& keepalive);
 
 // The telemetry side of a relayed connection: counts it open now; `live` is bumped by the
 // relay; `done` counts it closed and writes the access log line.
@@ -38,12 +45,15 @@ void relay_and_report(ProxyContext& ctx, WorkerState& worker, boost::asio::ip::t
                       std::shared_ptr<const state::Snapshot> snapshot);
 
 // dial() then relay_and_report(); a failed dial is reported and closes the client.
+// `settings`: the Service's DestinationRule connectionPool (connect timeout, keepalive, idle
+// timeout, maximum duration); nullptr when no rule applies (Istio's defaults, no timers).
 boost::asio::awaitable<void> dial_and_relay(ProxyContext& ctx, WorkerState& worker,
                                             const PodNetns& pod,
                                             const boost::asio::ip::tcp::endpoint& to,
                                             boost::asio::ip::tcp::socket client,
                                             ConnectionPeers peers,
-                                            std::shared_ptr<const state::Snapshot> snapshot);
+                                            std::shared_ptr<const state::Snapshot> snapshot,
+                                            const upstream::ConnectionSettings* settings = nullptr);
 
 // Access log for a connection that never got an upstream.
 void report_failure(ProxyContext& ctx, const ConnectionPeers& peers, const std::string& error);

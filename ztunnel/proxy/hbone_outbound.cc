@@ -59,10 +59,12 @@ asio::awaitable<Result<std::shared_ptr<hbone::Stream>>> open_hbone_stream(
 
 asio::awaitable<void> tunnel_and_relay(ProxyContext& ctx, WorkerState& worker,
                                        std::shared_ptr<const PodNetns> pod,
-                                       const state::Workload& destination, tcp::endpoint target,
-                                       tcp::socket client, ConnectionPeers peers,
+                                       std::shared_ptr<const state::Workload> destination,
+                                       tcp::endpoint target, tcp::socket client,
+                                       ConnectionPeers peers,
                                        std::shared_ptr<const state::Snapshot> snapshot) {
-  auto stream = co_await open_hbone_stream(ctx, worker, std::move(pod), destination, target, peers);
+  auto stream =
+      co_await open_hbone_stream(ctx, worker, std::move(pod), *destination, target, peers);
   if (!stream) {
     report_failure(ctx, peers, stream.error().message);
     co_return;

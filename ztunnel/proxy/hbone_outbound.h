@@ -27,7 +27,7 @@ boost::asio::awaitable<Result<std::shared_ptr<hbone::Stream>>> open_hbone_stream
 // `target` is the resolved endpoint (pod ip : port) of `destination`, which is in the mesh.
 boost::asio::awaitable<void> tunnel_and_relay(ProxyContext& ctx, WorkerState& worker,
                                               std::shared_ptr<const PodNetns> pod,
-                                              const state::Workload& destination,
+                                              std::shared_ptr<const state::Workload> destination,
                                               boost::asio::ip::tcp::endpoint target,
                                               boost::asio::ip::tcp::socket client,
                                               ConnectionPeers peers,

@@ -3,10 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include "l7/http_session.h"
+#include "l7/l7_config.h"
 #include "l7/tcp_routing.h"
+#include "l7/worker_cache.h"
 #include "proxy/connection.h"
 #include "proxy/hbone_outbound.h"
 #include "proxy/sni_peek.h"
+#include "upstream/effective_policy.h"
 
 namespace zmesh::proxy {
 namespace asio = boost::asio;
@@ -15,6 +18,26 @@ using asio::ip::tcp;
 // How long a client dialing a port with tls[] routes has to send its ClientHello (Envoy's
 // tls_inspector waits 15 s; apps send it at once, so a short wait keeps stuck sockets cheap).
 constexpr std::chrono::milliseconds kSniBudget{5000};
+
+namespace {
+
+// The connectionPool.tcp settings of the DestinationRule for a Service's byte stream (the
+// port's, if it has portLevelSettings); nullopt when no rule with tcp settings applies, so a
+// connection without one pays a map lookup and nothing else.
+std::optional<upstream::ConnectionSettings> tcp_settings(
+    WorkerState& worker, const std::shared_ptr<const state::Snapshot>& snapshot,
+    const state::Workload* source, const state::ServiceInfo& service, uint16_t port) {
+  auto config = l7::config_for(l7::worker_cache(worker.index), snapshot);
+  const auto* rule = config->rule_for(service.hostname, source);
+  if (!rule) return std::nullopt;
+  auto policy = upstream::effective_policy(rule, "", port);
+  if (!policy || !policy->traffic_policy.connection_pool ||
+      !policy->traffic_policy.connection_pool->tcp)
+    return std::nullopt;
+  return upstream::connection_settings(policy->traffic_policy.connection_pool);
+}
+
+}  // namespace
 
 asio::awaitable<void> handle_outbound(ProxyContext& ctx, WorkerState& worker,
                                       std::shared_ptr<const PodNetns> pod, tcp::socket client) {
@@ -66,16 +89,19 @@ asio::awaitable<void> handle_outbound(ProxyContext& ctx, WorkerState& worker,
   peers.destination = target->workload.get();
   peers.service = target->service.get();
   peers.dst_addr = to_string(target->endpoint);
+  std::optional<upstream::ConnectionSettings> settings;
+  if (target->service)
+    settings = tcp_settings(worker, snapshot, peers.source, *target->service, orig->port());
 
   // A workload in the mesh gets mutual TLS (HBONE); anything else plain TCP, as in Istio.
   if (target->workload && target->workload->ambient) {
-    auto destination = target->workload;  // kept alive by `snapshot`
-    co_await tunnel_and_relay(ctx, worker, std::move(pod), *destination, target->endpoint,
+    // connectionPool settings are not applied to HBONE tunnels yet (hbone/ owns that path).
+    co_await tunnel_and_relay(ctx, worker, std::move(pod), target->workload, target->endpoint,
                               std::move(client), std::move(peers), std::move(snapshot));
     co_return;
   }
   co_await dial_and_relay(ctx, worker, *pod, target->endpoint, std::move(client), std::move(peers),
-                          std::move(snapshot));
+                          std::move(snapshot), settings ? &*settings : nullptr);
 }
 
 }  // namespace zmesh::proxy

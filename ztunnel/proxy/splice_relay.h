@@ -5,15 +5,25 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "common/relay_stats.h"
 
 namespace zmesh::proxy {
 
+// A DestinationRule's tcp.idleTimeout and tcp.maxConnectionDuration: both sides are closed
+// once no byte moved either way for `idle_timeout`, or `max_duration` after the start.
+struct RelayLimits {
+  std::optional<std::chrono::milliseconds> idle_timeout;
+  std::optional<std::chrono::milliseconds> max_duration;
+};
+
 // Runs the relay on the sockets' executor; `done` runs there once both directions end.
 void start_splice_relay(boost::asio::ip::tcp::socket client, boost::asio::ip::tcp::socket upstream,
-                        RelayCounters counters, std::function<void(const RelayResult&)> done);
+                        RelayCounters counters, std::function<void(const RelayResult&)> done,
+                        RelayLimits limits = {});
 
 }  // namespace zmesh::proxy
