@@ -1,6 +1,6 @@
 // What one worker thread keeps for L7 between requests: the L7Config of the snapshot it last
 // saw (rebuilt only when the snapshot pointer changes), the destinations built from it, idle
-// upstream connections (HTTP/2 ones shared by concurrent requests) and request-metric cells.
+// upstream connections (HTTP/2 ones shared by concurrent requests) (request-metric cells live in request_report.cc).
 // thread_local: each worker is one thread and nothing here is ever touched by another, so no lock.
 #pragma once
 
@@ -24,7 +24,6 @@ struct WorkerCache {
   std::unordered_map<std::string, std::shared_ptr<Destination>> destinations;  // of `config`
   UpstreamPool pool;
   H2UpstreamPool h2_pool;  // HTTP/2 upstreams (upstream_protocol), streams multiplexed
-  std::unordered_map<std::string, telemetry::HttpCounters*> counters;  // by rendered labels
   upstream::Rng rng{0};
   uint64_t seed = 0;
 };
