@@ -1,6 +1,7 @@
 // What one worker thread keeps for L7 between requests: the L7Config of the snapshot it last
 // saw (rebuilt only when the snapshot pointer changes), the destinations built from it, idle
-// upstream connections (HTTP/2 ones shared by concurrent requests) (request-metric cells live in request_report.cc).
+// upstream connections (HTTP/2 ones shared by concurrent requests). Request-metric cells live
+// in request_report.cc.
 // thread_local: each worker is one thread and nothing here is ever touched by another, so no lock.
 #pragma once
 
