@@ -10,6 +10,11 @@ Proves, with times measured with tolerance and a control without the setting eac
 - tcp.maxConnectionDuration 2s on a tcp- port: a busy relayed connection closes at about 2 s;
 - tcp.maxConnectionDuration 1s on an http2- port (nghttpd, h2c): ztunnel drains its HTTP/2
   upstream connection (GOAWAY) and it closes at about 1 s, while one without the rule stays.
+The same limits hold where the upstream is in the mesh and ztunnel tunnels (HBONE) to it:
+- connectTimeout 1s when the peer's HBONE port never answers (mesh pod-1-1 blackholes its
+  replies): 503 UF after about 1 s;
+- tcp.idleTimeout 1s and tcp.maxConnectionDuration 2s end a tunnelled byte stream, a Service
+  without the rule keeps it.
 """
 from __future__ import annotations
 
@@ -30,6 +35,11 @@ L4_IDLE_IP, L4_KEEP_IP, L4_DUR_IP = "10.96.52.13", "10.96.52.14", "10.96.52.15"
 SLOW_PORT, IDLE_PORT, KEEP_PORT = 9190, 9191, 9192
 H2DUR_IP, H2KEEP_IP, H2DUR_PORT, H2KEEP_PORT = "10.96.52.18", "10.96.52.19", 9193, 9194
 BACKEND, BLACKHOLE = "plain-1-0", "plain-1-1"  # the second drops its replies to the client
+# Upstreams in the mesh (HBONE): the first serves, the second drops its replies to the client.
+MESH_BACKEND, MESH_BLACKHOLE = "pod-1-0", "pod-1-1"
+HB_SLOW_IP, HB_IDLE_IP, HB_DUR_IP, HB_KEEP_IP = "10.96.52.20", "10.96.52.21", "10.96.52.22", \
+    "10.96.52.23"
+HB_SLOW_PORT = 9195
 
 # A byte-stream client run in the client pod: HOLD, then either idle or a byte every 0.3 s
 # (the server only reads), until the proxy closes it or `limit` passes.
@@ -85,6 +95,18 @@ def _objects():
         pool("l4idle", {"tcp": {"idleTimeout": "1s"}}),
         pool("l4dur", {"tcp": {"maxConnectionDuration": "2s"}}),
         pool("h2dur", {"tcp": {"maxConnectionDuration": "1s"}}),
+        # In the mesh: tunnelled through HBONE.
+        _service("hbslow", HB_SLOW_IP, HB_SLOW_PORT, {"app": MESH_BLACKHOLE}, "http"),
+        _service("hbidle", HB_IDLE_IP, APP_PORT, {"app": MESH_BACKEND}, "tcp"),
+        _service("hbdur", HB_DUR_IP, APP_PORT, {"app": MESH_BACKEND}, "tcp"),
+        _service("hbkeep", HB_KEEP_IP, APP_PORT, {"app": MESH_BACKEND}, "tcp"),
+        _dr("hbslow", "hbslow", {"trafficPolicy": {"connectionPool": {
+            "tcp": {"connectTimeout": "1s"}}}}),
+        once("hbslow", "hbslow"),
+        _dr("hbidle", "hbidle", {"trafficPolicy": {"connectionPool": {
+            "tcp": {"idleTimeout": "1s"}}}}),
+        _dr("hbdur", "hbdur", {"trafficPolicy": {"connectionPool": {
+            "tcp": {"maxConnectionDuration": "2s"}}}}),
     ]
 
 
@@ -101,7 +123,7 @@ def _start_nghttpd(lab, pod, port):
 
 @pytest.fixture(scope="module")
 def lab():
-    lab = make_lab("cps", nodes=2, pods_per_node=1, plain_per_node=2)
+    lab = make_lab("cps", nodes=2, pods_per_node=2, plain_per_node=2)
     with lab:
         text = kube.dump_all(_objects())
         for n in lab.nodes:
@@ -111,9 +133,10 @@ def lab():
         for port in (H2DUR_PORT, H2KEEP_PORT):
             _start_nghttpd(lab, lab.pod(BACKEND), port)
         # SYN-ACKs (and RSTs) to the client vanish: its connects never complete.
-        lab.pod(BLACKHOLE).run(["ip", "route", "add", "blackhole", f"{lab.pod('pod-0-0').ip}/32"])
+        for pod in (BLACKHOLE, MESH_BLACKHOLE):
+            lab.pod(pod).run(["ip", "route", "add", "blackhole", f"{lab.pod('pod-0-0').ip}/32"])
         for n in lab.nodes:
-            wait_for(lambda n=n: len(n.config_dump().get("destinationRules") or []) >= 5, 15, 0.2,
+            wait_for(lambda n=n: len(n.config_dump().get("destinationRules") or []) >= 8, 15, 0.2,
                      f"DestinationRules loaded on {n.name}")
         yield lab
 
@@ -136,14 +159,17 @@ def hold(lab, host, limit, busy=False):
     return json.loads(cp.stdout.strip().splitlines()[-1])["closed_after"]
 
 
-def test_connect_timeout_fails_an_unanswered_connect_early(lab):
+@pytest.mark.parametrize("ip,port,path", [(SLOW_IP, SLOW_PORT, "/slow-connect"),
+                                          (HB_SLOW_IP, HB_SLOW_PORT, "/slow-hbone")],
+                         ids=["plain", "hbone"])
+def test_connect_timeout_fails_an_unanswered_connect_early(lab, ip, port, path):
     t0 = time.monotonic()
-    r = request(lab, SLOW_IP, SLOW_PORT, "/slow-connect")
+    r = request(lab, ip, port, path)
     took = time.monotonic() - t0
     assert r["status"] == {503: 1}, r
     # 1 s plus the client's own start-up; the default would be 10 s.
     assert 0.9 <= took <= 3.5, f"503 after {took:.2f} s with connectTimeout 1s"
-    e = find_access(lab.node("node0"), lambda e: e.get("path") == "/slow-connect")
+    e = find_access(lab.node("node0"), lambda e: e.get("path") == path)
     assert e["response_code"] == 503 and "UF" in e["response_flags"], e
     if "duration" in e:  # "1001ms"
         assert 900 <= int(e["duration"].rstrip("ms")) <= 2500, e
@@ -164,17 +190,26 @@ def test_http_idle_timeout_closes_the_pooled_connection(lab):
     assert established(lab, KEEP_PORT) >= 1, "a Service without the rule lost its connection"
 
 
-def test_tcp_idle_timeout_closes_an_idle_relay(lab):
-    closed = hold(lab, L4_IDLE_IP, 6)
+RELAYS = {"plain": (L4_IDLE_IP, L4_DUR_IP, L4_KEEP_IP), "hbone": (HB_IDLE_IP, HB_DUR_IP, HB_KEEP_IP)}
+
+
+@pytest.mark.parametrize("path", RELAYS)
+def test_tcp_idle_timeout_closes_an_idle_relay(lab, path):
+    idle_ip, _, keep_ip = RELAYS[path]
+    closed = hold(lab, idle_ip, 6)
     assert closed is not None and 0.8 <= closed <= 2.5, f"closed after {closed} s, idleTimeout 1s"
-    find_access(lab.node("node0"), lambda e: e.get("error") == "idle timeout")
-    assert hold(lab, L4_KEEP_IP, 3) is None, "without the rule the idle relay stays open"
+    find_access(lab.node("node0"), lambda e: e.get("error") == "idle timeout"
+                and e.get("dst.service", "").startswith(
+                    "hbidle" if path == "hbone" else "l4idle"))
+    assert hold(lab, keep_ip, 3) is None, "without the rule the idle relay stays open"
 
 
-def test_max_connection_duration_closes_a_busy_relay(lab):
-    closed = hold(lab, L4_DUR_IP, 8, busy=True)
+@pytest.mark.parametrize("path", RELAYS)
+def test_max_connection_duration_closes_a_busy_relay(lab, path):
+    _, dur_ip, keep_ip = RELAYS[path]
+    closed = hold(lab, dur_ip, 8, busy=True)
     assert closed is not None and 1.8 <= closed <= 3.5, f"closed after {closed} s, max 2s"
-    assert hold(lab, L4_KEEP_IP, 3, busy=True) is None, "without the rule it stays open"
+    assert hold(lab, keep_ip, 3, busy=True) is None, "without the rule it stays open"
 
 
 def test_max_connection_duration_drains_an_http2_upstream(lab):

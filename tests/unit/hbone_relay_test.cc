@@ -1,8 +1,9 @@
 // start_stream_relay at both ends of an HBONE tunnel, the way ztunnel uses it:
 //   app --TCP--> [relay: socket -> pool stream] ==HBONE/TLS==> [server stream -> relay] --TCP-->
 //   upstream
-// Bytes arrive intact both ways, half-close crosses the tunnel in both directions, and an
-// error on one side ends the relay on the other.
+// Bytes arrive intact both ways, half-close crosses the tunnel in both directions, an error
+// on one side ends the relay on the other, and the client relay's idle and lifetime limits
+// (a DestinationRule's tcp.idleTimeout, tcp.maxConnectionDuration) end both.
 #include <sys/socket.h>
 
 #include <boost/asio/read.hpp>
@@ -38,17 +39,21 @@ asio::awaitable<void> relay_to_target(std::shared_ptr<Stream> stream,
 // Client side: accept the app's connection and relay it through the pool.
 asio::awaitable<void> relay_from_app(tcp::acceptor& app_listener, ConnectionPool& pool, PoolKey key,
                                      ConnectOptions options, tcp::endpoint target,
-                                     std::shared_ptr<RelayLog> log, RelayCounters counters) {
+                                     std::shared_ptr<RelayLog> log, RelayCounters counters,
+                                     RelayLimits limits) {
   tcp::socket socket = co_await app_listener.async_accept(asio::use_awaitable);
   auto stream = co_await pool.connect(key, options, request_to(target));
   if (!stream) {
     ADD_FAILURE() << stream.error().message;
     co_return;
   }
-  start_stream_relay(std::move(socket), *stream, counters, [log](const RelayResult& r) {
-    log->client = r;
-    log->client_done = true;
-  });
+  start_stream_relay(
+      std::move(socket), *stream, counters,
+      [log](const RelayResult& r) {
+        log->client = r;
+        log->client_done = true;
+      },
+      limits);
 }
 
 asio::awaitable<void> echo_tcp(tcp::acceptor& acceptor) {
@@ -102,14 +107,14 @@ struct Tunnel {
   ConnectionPool pool{env.io.get_executor(), {}};
   std::atomic<uint64_t> up{0}, down{0};
 
-  explicit Tunnel(HboneEnv& e) : env(e) {
+  explicit Tunnel(HboneEnv& e, RelayLimits client_limits = {}) : env(e) {
     auto server = env.start_server(
         {}, [log = log](std::shared_ptr<Stream> s) { return relay_to_target(std::move(s), log); });
-    asio::co_spawn(
-        env.io,
-        relay_from_app(app_listener, pool, PoolKey{"spiffe://t/sa/app#1", server},
-                       env.connect_options(), upstream.local_endpoint(), log, {&up, &down}),
-        asio::detached);
+    asio::co_spawn(env.io,
+                   relay_from_app(app_listener, pool, PoolKey{"spiffe://t/sa/app#1", server},
+                                  env.connect_options(), upstream.local_endpoint(), log,
+                                  {&up, &down}, client_limits),
+                   asio::detached);
   }
   tcp::endpoint app_endpoint() const { return app_listener.local_endpoint(); }
 
@@ -236,6 +241,56 @@ TEST(HboneRelay, UpstreamAbortEndsBothRelaysWithAnError) {
     EXPECT_TRUE(tunnel.log->server_done && tunnel.log->client_done);
     EXPECT_NE(tunnel.log->server.error, "");
     EXPECT_NE(tunnel.log->client.error, "") << "the stream's reset must reach the client relay";
+  });
+}
+
+// Echoes `count` bytes one at a time, `gap` apart; then waits for the tunnel to end.
+asio::awaitable<void> trickle(tcp::socket& app, int count, std::chrono::milliseconds gap) {
+  for (int i = 0; i < count; ++i) {
+    co_await asio::async_write(app, asio::buffer("x", 1), asio::use_awaitable);
+    char c;
+    co_await asio::async_read(app, asio::buffer(&c, 1), asio::use_awaitable);
+    co_await sleep_for(gap);
+  }
+}
+
+TEST(HboneRelay, IdleTimeoutEndsTheTunnelOnlyOnceTrafficStops) {
+  HboneEnv env;
+  Tunnel tunnel(env, RelayLimits{300ms, std::nullopt});
+  asio::co_spawn(env.io, echo_tcp(tunnel.upstream), asio::detached);
+  env.run([&]() -> asio::awaitable<void> {
+    auto app = co_await dial_loopback(tunnel.app_endpoint());
+    CO_ASSERT_TRUE(app.ok());
+    co_await trickle(*app, 6, 100ms);  // twice the idle timeout, never idle that long
+    EXPECT_FALSE(tunnel.log->client_done) << "closed while bytes were moving";
+    co_await read_to_end(*app);  // then idle: the relay closes the app's connection
+    co_await tunnel.wait_both_done();
+    EXPECT_EQ(tunnel.log->client.error, "idle timeout");
+    EXPECT_EQ(tunnel.log->client.client_to_upstream, 6u);
+    EXPECT_TRUE(tunnel.log->server_done) << "the stream's reset must end the server relay";
+  });
+}
+
+TEST(HboneRelay, MaxDurationEndsABusyTunnel) {
+  HboneEnv env;
+  Tunnel tunnel(env, RelayLimits{std::nullopt, 400ms});
+  asio::co_spawn(env.io, echo_tcp(tunnel.upstream), asio::detached);
+  env.run([&]() -> asio::awaitable<void> {
+    auto app = co_await dial_loopback(tunnel.app_endpoint());
+    CO_ASSERT_TRUE(app.ok());
+    boost::system::error_code ec;
+    for (int i = 0; i < 300 && !ec; ++i) {  // up to 6 s of a byte each 20 ms
+      co_await asio::async_write(*app, asio::buffer("x", 1),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      char c;
+      if (!ec)
+        co_await asio::async_read(*app, asio::buffer(&c, 1),
+                                  asio::redirect_error(asio::use_awaitable, ec));
+      co_await sleep_for(20ms);
+    }
+    EXPECT_TRUE(ec) << "a busy tunnel outlived its maximum duration";
+    co_await tunnel.wait_both_done();
+    EXPECT_EQ(tunnel.log->client.error, "max connection duration reached");
   });
 }
 

@@ -25,6 +25,7 @@ struct Relay {
   std::function<void(const RelayResult&)> done;
   RelayResult result;
   int running = 2;
+  RelayDeadline deadline;
 
   Relay(tcp::socket s, std::shared_ptr<Stream> st, RelayCounters c,
         std::function<void(const RelayResult&)> d)
@@ -43,14 +44,17 @@ struct Relay {
     if (--running > 0) return;
     boost::system::error_code ignored;
     socket.close(ignored);
+    deadline.cancel();
     if (done) done(result);
   }
-};
 
-void count(std::atomic<uint64_t>* live, uint64_t& total, size_t n) {
-  total += n;
-  if (live) live->fetch_add(n, std::memory_order_relaxed);
-}
+  // Bytes moved one way: totals, live counters and the idle clock.
+  void moved(std::atomic<uint64_t>* live, uint64_t& total, size_t n) {
+    total += n;
+    if (live) live->fetch_add(n, std::memory_order_relaxed);
+    deadline.touch();
+  }
+};
 
 // A read that filled the buffer means more was waiting: read more at once next time.
 void grow_if_filled(std::vector<uint8_t>& buffer, size_t n) {
@@ -75,7 +79,7 @@ asio::awaitable<void> socket_to_stream_direct(std::shared_ptr<Relay> relay,
       if (ec != asio::error::operation_aborted) relay->fail("socket read: " + ec.message());
       co_return;
     }
-    count(relay->counters.client_to_upstream, relay->result.client_to_upstream, *n);
+    relay->moved(relay->counters.client_to_upstream, relay->result.client_to_upstream, *n);
   }
 }
 
@@ -100,7 +104,7 @@ asio::awaitable<void> socket_to_stream(std::shared_ptr<Relay> relay) {
       relay->fail("stream write: " + written.error().message);
       co_return;
     }
-    count(relay->counters.client_to_upstream, relay->result.client_to_upstream, n);
+    relay->moved(relay->counters.client_to_upstream, relay->result.client_to_upstream, n);
     grow_if_filled(buffer, n);
   }
 }
@@ -112,7 +116,7 @@ asio::awaitable<void> stream_to_socket_direct(std::shared_ptr<Relay> relay,
   boost::system::error_code ec;
   auto delivered = co_await stream.deliver_to(
       relay->socket,
-      [r](size_t n) { count(r->counters.upstream_to_client, r->result.upstream_to_client, n); },
+      [r](size_t n) { r->moved(r->counters.upstream_to_client, r->result.upstream_to_client, n); },
       ec);
   if (!delivered) {
     relay->fail("stream read: " + delivered.error().message);
@@ -146,7 +150,7 @@ asio::awaitable<void> stream_to_socket(std::shared_ptr<Relay> relay) {
       if (ec != asio::error::operation_aborted) relay->fail("socket write: " + ec.message());
       co_return;
     }
-    count(relay->counters.upstream_to_client, relay->result.upstream_to_client, *n);
+    relay->moved(relay->counters.upstream_to_client, relay->result.upstream_to_client, *n);
     grow_if_filled(buffer, *n);
   }
 }
@@ -154,10 +158,14 @@ asio::awaitable<void> stream_to_socket(std::shared_ptr<Relay> relay) {
 }  // namespace
 
 void start_stream_relay(tcp::socket socket, std::shared_ptr<Stream> stream, RelayCounters counters,
-                        std::function<void(const RelayResult&)> done) {
+                        std::function<void(const RelayResult&)> done, RelayLimits limits) {
   auto relay =
       std::make_shared<Relay>(std::move(socket), std::move(stream), counters, std::move(done));
   auto executor = relay->socket.get_executor();
+  relay->deadline.start(executor, limits,
+                        [weak = std::weak_ptr<Relay>(relay)](const std::string& why) {
+                          if (auto r = weak.lock()) r->fail(why);
+                        });
   asio::co_spawn(executor, socket_to_stream(relay),
                  [relay](std::exception_ptr) { relay->finish_one(); });
   asio::co_spawn(executor, stream_to_socket(relay),

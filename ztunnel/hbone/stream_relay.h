@@ -6,14 +6,17 @@
 #include <functional>
 #include <memory>
 
+#include "common/relay_deadline.h"
 #include "common/relay_stats.h"
 #include "hbone/stream.h"
 
 namespace zmesh::hbone {
 
 // `client_to_upstream` counts socket -> stream bytes. Runs on the socket's executor (which
-// must be the stream's); `done` runs there once both directions end.
+// must be the stream's); `done` runs there once both directions end. `limits` close both
+// sides (socket closed, stream reset) when idle or too old.
 void start_stream_relay(boost::asio::ip::tcp::socket socket, std::shared_ptr<Stream> stream,
-                        RelayCounters counters, std::function<void(const RelayResult&)> done);
+                        RelayCounters counters, std::function<void(const RelayResult&)> done,
+                        RelayLimits limits = {});
 
 }  // namespace zmesh::hbone

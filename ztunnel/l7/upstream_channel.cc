@@ -85,9 +85,10 @@ asio::awaitable<Result<std::unique_ptr<UpstreamChannel>>> open_channel(
     proxy::ConnectionPeers& peers, const upstream::ConnectionSettings& settings) {
   // A workload in the mesh gets mutual TLS (HBONE); anything else plain TCP, as in Istio.
   if (backend.workload && backend.workload->ambient) {
-    // TODO(connectTimeout): not applied to the HBONE open yet (an abandoned open crashed).
+    // connectTimeout bounds the TCP connect inside the pool (the dial itself times out, so no
+    // open is ever abandoned half way).
     auto stream = co_await proxy::open_hbone_stream(ctx, worker, std::move(pod), *backend.workload,
-                                                    target, peers);
+                                                    target, peers, settings.connect_timeout);
     if (!stream) co_return stream.error();
     co_return hbone_channel(std::move(*stream));
   }

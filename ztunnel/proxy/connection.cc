@@ -100,6 +100,11 @@ void relay_and_report(ProxyContext& ctx, WorkerState& worker, tcp::socket client
                    std::move(snapshot), RelayLimits{});
 }
 
+RelayLimits relay_limits(const upstream::ConnectionSettings* settings) {
+  if (!settings) return {};
+  return {settings->tcp_idle_timeout, settings->max_connection_duration};
+}
+
 asio::awaitable<void> dial_and_relay(ProxyContext& ctx, WorkerState& worker, const PodNetns& pod,
                                      const tcp::endpoint& to, tcp::socket client,
                                      ConnectionPeers peers,
@@ -111,16 +116,9 @@ asio::awaitable<void> dial_and_relay(ProxyContext& ctx, WorkerState& worker, con
     report_failure(ctx, peers, upstream.error().message);
     co_return;
   }
-  // Without a DestinationRule the relay keeps no timers (Istio's 1h idle timeout is not
-  // enforced then, as before).
-  RelayLimits limits;
-  if (settings) {
-    if (settings->keepalive) set_keepalive(*upstream, *settings->keepalive);
-    limits.idle_timeout = settings->tcp_idle_timeout;
-    limits.max_duration = settings->max_connection_duration;
-  }
+  if (settings && settings->keepalive) set_keepalive(*upstream, *settings->keepalive);
   relay_and_report(ctx, worker, std::move(client), std::move(*upstream), std::move(peers),
-                   std::move(snapshot), limits);
+                   std::move(snapshot), relay_limits(settings));
 }
 
 void report_failure(ProxyContext& ctx, const ConnectionPeers& peers, const std::string& error) {

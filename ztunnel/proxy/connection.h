@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 
+#include "common/relay_deadline.h"
 #include "common/relay_stats.h"
 #include "common/result.h"
 #include "proxy/labels.h"
@@ -28,6 +29,10 @@ boost::asio::awaitable<Result<boost::asio::ip::tcp::socket>> dial(
 // tcp.tcpKeepalive on an upstream socket: SO_KEEPALIVE plus the counts and times given.
 void set_keepalive(boost::asio::ip::tcp::socket& socket,
                    const upstream::ConnectionSettings::Keepalive& keepalive);
+
+// The relay limits of `settings` (tcp.idleTimeout, tcp.maxConnectionDuration); none without a
+// DestinationRule, so such relays keep no timers (Istio's 1h default is not enforced then).
+RelayLimits relay_limits(const upstream::ConnectionSettings* settings);
 
 // The telemetry side of a relayed connection: counts it open now; `live` is bumped by the
 // relay; `done` counts it closed and writes the access log line.

@@ -24,7 +24,8 @@ std::string make_baggage(const state::Workload* source) {
 
 asio::awaitable<Result<std::shared_ptr<hbone::Stream>>> open_hbone_stream(
     ProxyContext& ctx, WorkerState& worker, std::shared_ptr<const PodNetns> pod,
-    const state::Workload& destination, tcp::endpoint target, ConnectionPeers& peers) {
+    const state::Workload& destination, tcp::endpoint target, ConnectionPeers& peers,
+    std::chrono::milliseconds connect_timeout) {
   auto creds = co_await pod_credentials(pod->identity.get());
   if (!creds) co_return make_error("no workload certificate for pod " + pod->uid + " yet");
   identity::SpiffeId expected{ctx.trust_domain, destination.namespace_,
@@ -37,7 +38,9 @@ asio::awaitable<Result<std::shared_ptr<hbone::Stream>>> open_hbone_stream(
   hbone::PoolKey key{peers.source_principal + "#" + creds->cert->serial,
                      tcp::endpoint(target.address(), ZMESH_PORT_INBOUND_HBONE)};
   hbone::ConnectOptions options;
-  options.dial = [&ctx, pod](const tcp::endpoint& to) { return dial(ctx, *pod, to); };
+  options.dial = [&ctx, pod, connect_timeout](const tcp::endpoint& to) {
+    return dial(ctx, *pod, to, connect_timeout);
+  };
   options.tls = creds->client;
   options.verify_peer = [expected](const SSL* ssl) -> Result<void> {
     auto id = identity::peer_identity(ssl);
@@ -62,16 +65,17 @@ asio::awaitable<void> tunnel_and_relay(ProxyContext& ctx, WorkerState& worker,
                                        std::shared_ptr<const state::Workload> destination,
                                        tcp::endpoint target, tcp::socket client,
                                        ConnectionPeers peers,
-                                       std::shared_ptr<const state::Snapshot> snapshot) {
-  auto stream =
-      co_await open_hbone_stream(ctx, worker, std::move(pod), *destination, target, peers);
+                                       std::shared_ptr<const state::Snapshot> snapshot,
+                                       const upstream::ConnectionSettings* settings) {
+  auto stream = co_await open_hbone_stream(ctx, worker, std::move(pod), *destination, target, peers,
+                                           settings ? settings->connect_timeout : kConnectTimeout);
   if (!stream) {
     report_failure(ctx, peers, stream.error().message);
     co_return;
   }
   auto report = begin_report(ctx, worker, std::move(peers), std::move(snapshot));
   hbone::start_stream_relay(std::move(client), std::move(*stream), report.live,
-                            std::move(report.done));
+                            std::move(report.done), relay_limits(settings));
 }
 
 }  // namespace zmesh::proxy

@@ -95,9 +95,9 @@ asio::awaitable<void> handle_outbound(ProxyContext& ctx, WorkerState& worker,
 
   // A workload in the mesh gets mutual TLS (HBONE); anything else plain TCP, as in Istio.
   if (target->workload && target->workload->ambient) {
-    // connectionPool settings are not applied to HBONE tunnels yet (hbone/ owns that path).
     co_await tunnel_and_relay(ctx, worker, std::move(pod), target->workload, target->endpoint,
-                              std::move(client), std::move(peers), std::move(snapshot));
+                              std::move(client), std::move(peers), std::move(snapshot),
+                              settings ? &*settings : nullptr);
     co_return;
   }
   co_await dial_and_relay(ctx, worker, *pod, target->endpoint, std::move(client), std::move(peers),

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
 #include <cstring>
@@ -38,8 +37,6 @@ struct Pipe {
   }
 };
 
-using Clock = std::chrono::steady_clock;
-
 // Shared by both directions; the last one to finish reports.
 struct Relay {
   tcp::socket client, upstream;
@@ -47,17 +44,10 @@ struct Relay {
   std::function<void(const RelayResult&)> done;
   RelayResult result;
   int running = 2;
-  // Only with limits: the pumps then stamp their progress for the timer.
-  RelayLimits limits;
-  std::optional<asio::steady_timer> timer;
-  Clock::time_point started, last_activity;
+  RelayDeadline deadline;  // the pumps stamp their progress for its idle timer
 
   Relay(tcp::socket c, tcp::socket u, RelayCounters k, std::function<void(const RelayResult&)> d)
       : client(std::move(c)), upstream(std::move(u)), counters(k), done(std::move(d)) {}
-
-  void touch() {
-    if (timer) last_activity = Clock::now();
-  }
 
   void fail(const std::string& why) {
     if (result.error.empty()) result.error = why;
@@ -71,31 +61,11 @@ struct Relay {
       boost::system::error_code ignored;
       client.close(ignored);
       upstream.close(ignored);
-      if (timer) timer->cancel();
+      deadline.cancel();
       if (done) done(result);
     }
   }
 };
-
-// Wakes at the next idle or duration deadline; closes both sides when one has passed.
-void arm(const std::shared_ptr<Relay>& relay) {
-  auto due = Clock::time_point::max();
-  if (relay->limits.idle_timeout) due = relay->last_activity + *relay->limits.idle_timeout;
-  if (relay->limits.max_duration) due = std::min(due, relay->started + *relay->limits.max_duration);
-  relay->timer->expires_at(due);
-  relay->timer->async_wait([weak = std::weak_ptr<Relay>(relay)](boost::system::error_code ec) {
-    auto r = weak.lock();
-    if (ec || !r || r->running == 0) return;
-    auto now = Clock::now();
-    if (r->limits.max_duration && now >= r->started + *r->limits.max_duration) {
-      r->fail("max connection duration reached");
-    } else if (r->limits.idle_timeout && now >= r->last_activity + *r->limits.idle_timeout) {
-      r->fail("idle timeout");
-    } else {
-      arm(r);
-    }
-  });
-}
 
 // Moves bytes from `from` to `to` until EOF or error.
 asio::awaitable<void> pump(std::shared_ptr<Relay> relay, tcp::socket& from, tcp::socket& to,
@@ -131,7 +101,7 @@ asio::awaitable<void> pump(std::shared_ptr<Relay> relay, tcp::socket& from, tcp:
         if (n > 0) {
           buffered -= static_cast<size_t>(n);
           total += static_cast<uint64_t>(n);
-          relay->touch();
+          relay->deadline.touch();
           if (live) live->fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
         } else if (n < 0 && errno == EAGAIN) {
           // Writer is full: wait for it unless the reader can still fill the pipe.
@@ -165,12 +135,10 @@ void start_splice_relay(tcp::socket client, tcp::socket upstream, RelayCounters 
   auto relay =
       std::make_shared<Relay>(std::move(client), std::move(upstream), counters, std::move(done));
   auto executor = relay->client.get_executor();
-  if (limits.idle_timeout || limits.max_duration) {
-    relay->limits = limits;
-    relay->timer.emplace(executor);
-    relay->started = relay->last_activity = Clock::now();
-    arm(relay);
-  }
+  relay->deadline.start(executor, limits,
+                        [weak = std::weak_ptr<Relay>(relay)](const std::string& why) {
+                          if (auto r = weak.lock()) r->fail(why);
+                        });
   asio::co_spawn(executor,
                  pump(relay, relay->client, relay->upstream, counters.client_to_upstream,
                       relay->result.client_to_upstream, "client->upstream"),

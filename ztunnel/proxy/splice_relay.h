@@ -10,16 +10,10 @@
 #include <optional>
 #include <string>
 
+#include "common/relay_deadline.h"
 #include "common/relay_stats.h"
 
 namespace zmesh::proxy {
-
-// A DestinationRule's tcp.idleTimeout and tcp.maxConnectionDuration: both sides are closed
-// once no byte moved either way for `idle_timeout`, or `max_duration` after the start.
-struct RelayLimits {
-  std::optional<std::chrono::milliseconds> idle_timeout;
-  std::optional<std::chrono::milliseconds> max_duration;
-};
 
 // Runs the relay on the sockets' executor; `done` runs there once both directions end.
 void start_splice_relay(boost::asio::ip::tcp::socket client, boost::asio::ip::tcp::socket upstream,
