@@ -18,7 +18,10 @@ mesh, calls the backends directly as the control. Proves:
 - istio_requests_total carries request_protocol="grpc" and grpc_response_status "0" / "14";
 - curl --http2-prior-knowledge to an `http2-` port backed by nghttpd works cross node and same
   node, with routing; an HTTP/2 client reaches an HTTP/1.1 backend (port `http`); an HTTP/1.1
-  client reaches the h2-only backend.
+  client reaches the h2-only backend;
+- DestinationRule useClientProtocol on an `http` port backed by the h2-only server: an HTTP/2
+  client gets through (the upstream speaks HTTP/2 because the client did) and an HTTP/1.1 one
+  fails; without the rule the HTTP/2 client fails as the port says HTTP/1.1.
 """
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ from zlab import MESH_NS, kube, metric_sum, wait_for
 HERE = os.path.dirname(os.path.abspath(__file__))
 GRPC_APP = os.path.join(HERE, "grpc_app.py")
 GREETER_IP, NR_IP, FLAKY_IP, WEB2_IP, WEB1_IP = "10.96.52.10", "10.96.52.11", "10.96.52.12", "10.96.52.20", "10.96.52.21"
+MIXED_IP, MIXED_CTL_IP = "10.96.52.22", "10.96.52.23"
 GRPC_PORT, FLAKY_PORT, H2_PORT, H1_PORT = 50051, 50052, 8082, 9080  # 8080: the lab's podtool
 TIMEOUT = 0.5
 M = "/zmesh.Greeter/"  # the gRPC service every method below belongs to
@@ -108,6 +112,14 @@ def _objects():
         _service("web2", WEB2_IP, H2_PORT, h2, "http2-web"),
         _service("web1", WEB1_IP, H1_PORT, {"app": "pod-1-0"}, "http"),
         greeter, _dr("greeter"), nr, flaky, web2, _dr("web2"),
+        # `http` ports in front of the h2-only server: HTTP/1.1 upstream unless the rule says
+        # to speak what the client spoke.
+        _service("mixed", MIXED_IP, H2_PORT, {"app": "pod-1-0"}, "http"),
+        _service("mixed-ctl", MIXED_CTL_IP, H2_PORT, {"app": "pod-1-0"}, "http"),
+        {"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
+         "metadata": {"name": "mixed", "namespace": MESH_NS},
+         "spec": {"host": "mixed", "trafficPolicy": {"connectionPool": {
+             "http": {"useClientProtocol": True}}}}},
     ]
 
 
@@ -148,8 +160,9 @@ def lab():
         _start_grpc(lab, lab.pod("pod-1-0"), FLAKY_PORT, "flaky", "--fail-every", "2")
         _start_backend(lab, lab.pod("pod-1-0"), H1_PORT, "web1")
         for n in lab.nodes:
-            wait_for(lambda n=n: len(n.config_dump().get("virtualServices") or []) >= 4, 15, 0.2,
-                     f"VirtualServices loaded on {n.name}")
+            wait_for(lambda n=n: len(n.config_dump().get("virtualServices") or []) >= 4
+                     and len(n.config_dump().get("destinationRules") or []) >= 3, 15, 0.2,
+                     f"VirtualServices and DestinationRules loaded on {n.name}")
         yield lab
 
 
@@ -342,3 +355,13 @@ def test_http2_client_to_an_http1_backend(lab):
 def test_http1_client_to_an_http2_backend(lab):
     r = curl(lab, f"http://{WEB2_IP}:{H2_PORT}/version.txt", "--http1.1", count=3)
     assert [(x["code"], x["http_version"], x["body"]) for x in r] == [(200, "1.1", "v1")] * 3, r
+
+
+def test_use_client_protocol_speaks_what_the_client_spoke(lab):
+    url = f"http://{MIXED_IP}:{H2_PORT}/version.txt"
+    h2 = curl(lab, url, "--http2-prior-knowledge", count=3)
+    assert [(x["code"], x["http_version"], x["body"]) for x in h2] == [(200, "2", "v1")] * 3, h2
+    h1 = curl(lab, url, "--http1.1")
+    assert h1[0]["code"] == 503, h1  # HTTP/1.1 upstream to the h2-only server
+    ctl = curl(lab, f"http://{MIXED_CTL_IP}:{H2_PORT}/version.txt", "--http2-prior-knowledge")
+    assert ctl[0]["code"] == 503, ctl  # without the rule the port's HTTP/1.1 is spoken

@@ -760,6 +760,12 @@ state::ServicePort port(std::string name, std::string app_protocol = "") {
   return p;
 }
 
+UpstreamProtocol upstream_protocol(const state::ServicePort* port,
+                                   std::optional<state::HttpSettings::H2Upgrade> upgrade, bool grpc,
+                                   bool use_client = false, bool client_h2 = false) {
+  return l7::upstream_protocol(ProtocolInputs{port, upgrade, use_client, grpc, client_h2});
+}
+
 TEST(UpstreamProtocol, DecisionTable) {
   using H2 = state::HttpSettings::H2Upgrade;
   const auto kH1 = UpstreamProtocol::kHttp1, kH2 = UpstreamProtocol::kHttp2;
@@ -799,6 +805,21 @@ TEST(UpstreamProtocol, DecisionTable) {
   EXPECT_EQ(upstream_protocol(nullptr, std::nullopt, false), kH1);
   EXPECT_EQ(upstream_protocol(nullptr, H2::kUpgrade, false), kH2);
   EXPECT_EQ(upstream_protocol(nullptr, std::nullopt, true), kH2);
+}
+
+// useClientProtocol: the upstream speaks what the client spoke, whatever the port declares or
+// the upgrade policy says; gRPC stays on HTTP/2.
+TEST(UpstreamProtocol, UseClientProtocolFollowsTheClient) {
+  using H2 = state::HttpSettings::H2Upgrade;
+  const auto kH1 = UpstreamProtocol::kHttp1, kH2 = UpstreamProtocol::kHttp2;
+  auto http = port("http"), grpc = port("grpc");
+  EXPECT_EQ(upstream_protocol(&http, std::nullopt, false, true, true), kH2);
+  EXPECT_EQ(upstream_protocol(&http, std::nullopt, false, true, false), kH1);
+  EXPECT_EQ(upstream_protocol(&grpc, std::nullopt, false, true, false), kH1);
+  EXPECT_EQ(upstream_protocol(&http, H2::kUpgrade, false, true, false), kH1);
+  EXPECT_EQ(upstream_protocol(&http, std::nullopt, true, true, false), kH2);
+  EXPECT_EQ(upstream_protocol(&http, std::nullopt, false, false, true), kH1)
+      << "without the rule an HTTP/2 client does not decide";
 }
 
 TEST(UpstreamProtocol, PortsDeclaringHttp) {

@@ -78,7 +78,7 @@ asio::awaitable<AttemptResult> attempt(proxy::ProxyContext& ctx, proxy::WorkerSt
                                        std::optional<std::chrono::steady_clock::duration> budget) {
   std::optional<std::chrono::steady_clock::time_point> deadline;
   if (budget) deadline = std::chrono::steady_clock::now() + *budget;
-  if (request.request && upstream_protocol(dest, *request.request) == UpstreamProtocol::kHttp2)
+  if (request.request && request.protocol == UpstreamProtocol::kHttp2)
     co_return co_await attempt_h2(ctx, worker, cache, pod, dest, endpoint, request, deadline);
 
   AttemptResult r;

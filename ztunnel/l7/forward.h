@@ -12,6 +12,7 @@
 
 #include "l7/destination.h"
 #include "l7/http_message.h"
+#include "l7/upstream_protocol.h"
 #include "l7/worker_cache.h"
 #include "proxy/pod_netns.h"
 #include "proxy/proxy_context.h"
@@ -24,6 +25,7 @@ struct ForwardRequest {
   // The routed request itself (for an HTTP/2 upstream, which does not use `wire`); owned by
   // the caller and alive until forward() returns.
   const Request* request = nullptr;
+  UpstreamProtocol protocol = UpstreamProtocol::kHttp1;  // decided once, for every attempt
   std::optional<uint64_t> hash;       // consistent-hash key (upstream::request_hash), if any
   boost::asio::ip::address original;  // the address the app dialed (PASSTHROUGH)
   bool head = false;

@@ -252,9 +252,9 @@ asio::awaitable<void> route_request(proxy::ProxyContext& ctx, proxy::WorkerState
                   *spec, compiled->vs_namespace, request);
 
   ForwardRequest fwd;
-  // The HTTP/1.1 wire form only when the upstream speaks HTTP/1.1 (attempt() asks the same).
-  if (upstream_protocol(*destination, request) == UpstreamProtocol::kHttp1)
-    fwd.wire = serialize(request);
+  fwd.protocol = upstream_protocol(*destination, request, version == 20);
+  // The HTTP/1.1 wire form only when the upstream speaks HTTP/1.1.
+  if (fwd.protocol == UpstreamProtocol::kHttp1) fwd.wire = serialize(request);
   fwd.request = &request;
   auto hashed = hash_request(*destination, headers, path, source, target);
   fwd.hash = hashed.hash;
