@@ -11,7 +11,8 @@ is pod-0-0 on node 0, so every routed request crosses nodes inside HBONE. Proves
 - a fault abort of 50% answers its status to about half; directResponse and redirect answer
   locally; request header operations reach the backend, response ones reach the client;
 - istio_requests_total / istio_request_duration_milliseconds carry the request labels;
-- a client that closes before its response is reported as DC with response code 0 (Envoy);
+- a client that closes before its response is reported as DC with response code 0 (Envoy),
+  over HTTP/1.1 and over HTTP/2 (curl --http2-prior-knowledge giving up first);
 - PASSTHROUGH to a Service VIP: no kube-proxy behind it, so ztunnel spreads like one would;
 - consistentHash on a header: every request of one user lands on one version, users spread.
 """
@@ -259,3 +260,11 @@ def test_client_that_leaves_before_its_response_is_dc(lab):
     assert e["response_flags"] == "DC" and e["response_code"] == 0, e
     wait_for(lambda: requests_total(lab, response_code="0", response_flags="DC") >= 1, 10, 0.2,
              "istio_requests_total{response_flags=DC}")
+    # HTTP/2: curl gives up after 0.2 s, while the backend takes 0.6 s.
+    cp = lab.pod("pod-0-0").run(["curl", "-s", "--http2-prior-knowledge", "--max-time", "0.2",
+                                 "-H", "x-sleep: 0.6", f"http://{REVIEWS_IP}:{PORT}/dc-probe-h2"],
+                                check=False)
+    assert cp.returncode == 28, cp  # curl's own timeout
+    e = find_access(lab.node("node0"), lambda e: e.get("path") == "/dc-probe-h2")
+    assert e["response_flags"] == "DC" and e["response_code"] == 0, e
+    assert e["protocol"] == "HTTP/2", e

@@ -62,7 +62,7 @@ class Server {
     return done;
   }
 
-  std::atomic<int> started{0}, finished{0}, active{0}, max_active{0};
+  std::atomic<int> started{0}, finished{0}, active{0}, max_active{0}, gone_after_delay{0};
   std::atomic<bool> done{false};
 
  private:
@@ -73,12 +73,17 @@ class Server {
     size_t n = co_await socket.async_read_some(asio::buffer(preread), asio::use_awaitable);
     preread.resize(n);
     auto session = std::make_shared<H2ServerSession>(
-        socket, [this](Request& q, Response& r) { return handle(q, r); }, options_);
+        socket,
+        [this](Request& q, Response& r, const H2ServerSession::Gone& gone) {
+          return handle(q, r, gone);
+        },
+        options_);
     co_await H2ServerSession::run(session, std::move(preread));
     done = true;
   }
 
-  asio::awaitable<void> handle(Request& request, Response& response) {
+  asio::awaitable<void> handle(Request& request, Response& response,
+                               const H2ServerSession::Gone& gone) {
     ++started;
     max_active = std::max(max_active.load(), ++active);
     std::string path = text(request.target());
@@ -90,6 +95,7 @@ class Server {
       boost::system::error_code ec;
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       response.body() = path;
+      if (gone()) ++gone_after_delay;
     } else if (path == "/echo") {
       response.set("x-version", std::to_string(request.version()));
       response.set("x-method", text(request.method_string()));
@@ -319,6 +325,7 @@ TEST(H2ServerSession, ConcurrentStreamsAnsweredOutOfOrder) {
     EXPECT_EQ(client.streams[id].error, NGHTTP2_NO_ERROR);
   }
   EXPECT_EQ(client.streams[slow].body, "/delay/400");
+  EXPECT_EQ(server.gone_after_delay.load(), 0) << "a client still waiting is not gone";
   EXPECT_EQ(server.max_active.load(), 3);  // all three handlers ran at once
 }
 
@@ -466,6 +473,7 @@ TEST(H2ServerSession, ResetStreamDropsItsLateResponse) {
   ASSERT_TRUE(client.finish(after));
   EXPECT_EQ(client.streams[after].body, "hello");
   EXPECT_EQ(client.streams[cancelled].headers.count(":status"), 0u);
+  EXPECT_EQ(server.gone_after_delay.load(), 1) << "the handler must see its client gone";
 }
 
 TEST(H2ServerSession, ClientGoingAwayMidRequestEndsTheSession) {
@@ -479,6 +487,7 @@ TEST(H2ServerSession, ClientGoingAwayMidRequestEndsTheSession) {
   client.close();
   ASSERT_TRUE(server.wait_done(5s));  // run() returned, after the late handler
   EXPECT_EQ(server.finished.load(), 1);
+  EXPECT_EQ(server.gone_after_delay.load(), 1) << "the handler must see its client gone";
 }
 
 TEST(H2ServerSession, BadPrefaceEndsTheConnection) {

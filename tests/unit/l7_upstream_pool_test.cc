@@ -21,6 +21,8 @@ class FakeChannel final : public UpstreamChannel {
   asio::awaitable<Result<size_t>> read_some(asio::mutable_buffer) override { co_return size_t{0}; }
   asio::awaitable<Result<void>> write(asio::const_buffer) override { co_return ok(); }
   void abort() override {}
+  void relay(asio::ip::tcp::socket, RelayCounters,
+             std::function<void(const RelayResult&)>) override {}
 
  private:
   int* closed_;

@@ -151,6 +151,18 @@ asio::awaitable<AttemptResult> attempt(proxy::ProxyContext& ctx, proxy::WorkerSt
       dest.record_local(endpoint, upstream::LocalOrigin::kConnectFailed);
       co_return r;
     }
+    if (reply->response.result_int() == 101) {
+      if (!request.upgrade) {  // a switch nobody asked for: the connection is unusable
+        r.outcome.kind = Kind::kReset;
+        r.error = "upstream switched protocols unasked";
+        co_return r;
+      }
+      r.outcome.kind = Kind::kResponse;
+      r.outcome.status = 101;
+      r.response = std::move(reply->response);
+      r.tunnel = std::move(connection);
+      co_return r;
+    }
     r.outcome.kind = Kind::kResponse;
     r.outcome.status = reply->response.result_int();
     r.outcome.grpc_status = grpc_status(reply->response);

@@ -23,6 +23,7 @@ struct AttemptResult {
   std::shared_ptr<const state::Workload> workload;
   std::string upstream_addr;
   std::string security_policy = "none", source_principal, destination_principal;
+  std::unique_ptr<UpstreamConnection> tunnel;  // the connection a 101 upgraded
 };
 
 boost::asio::awaitable<AttemptResult> attempt(

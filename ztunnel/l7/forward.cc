@@ -122,6 +122,7 @@ asio::awaitable<ForwardResult> forward(proxy::ProxyContext& ctx, proxy::WorkerSt
   r.security_policy = last.security_policy;
   r.destination_principal = last.destination_principal;
   r.source_principal = last.source_principal;
+  r.tunnel = std::move(last.tunnel);
   co_return r;
 }
 

@@ -26,7 +26,8 @@ struct ForwardRequest {
   // the caller and alive until forward() returns.
   const Request* request = nullptr;
   UpstreamProtocol protocol = UpstreamProtocol::kHttp1;  // decided once, for every attempt
-  std::optional<uint64_t> hash;       // consistent-hash key (upstream::request_hash), if any
+  bool upgrade = false;          // a WebSocket upgrade: a 101 hands the connection over as a tunnel
+  std::optional<uint64_t> hash;  // consistent-hash key (upstream::request_hash), if any
   boost::asio::ip::address original;  // the address the app dialed (PASSTHROUGH)
   bool head = false;
   std::optional<route::RetryPolicy> retry;           // nullopt: a single attempt
@@ -43,6 +44,9 @@ struct ForwardResult {
   std::shared_ptr<const state::Workload> workload;
   std::string upstream_addr;
   std::string security_policy = "none", source_principal, destination_principal;
+  // After a 101 to an upgrade: the upstream connection, now the tunnel's (its buffer may hold
+  // the upstream's first tunnelled bytes).
+  std::unique_ptr<UpstreamConnection> tunnel;
 };
 
 boost::asio::awaitable<ForwardResult> forward(proxy::ProxyContext& ctx, proxy::WorkerState& worker,

@@ -194,8 +194,13 @@ asio::awaitable<void> H2ServerSession::write_loop(std::shared_ptr<H2ServerSessio
 asio::awaitable<void> H2ServerSession::handle(std::shared_ptr<H2ServerSession> self,
                                               StreamPtr stream) {
   bool threw = false;
+  // Both outlive the handler: this frame holds them. An HTTP/2 client that closes its side has
+  // no more use for the connection (there is no half-close in HTTP/2): gone, as for Envoy.
+  Gone gone = [session = self.get(), s = stream.get()] {
+    return session->closed_ || session->read_closed_ || s->closed;
+  };
   try {
-    co_await self->handler_(stream->request, stream->response);
+    co_await self->handler_(stream->request, stream->response, gone);
   } catch (const std::exception&) {
     threw = true;
   }

@@ -54,10 +54,12 @@ struct NgSessionDeleter {
 
 class H2ServerSession : public std::enable_shared_from_this<H2ServerSession> {
  public:
+  // Whether the client is gone for a request: its stream reset or the connection closed. The
+  // response is then dropped (telemetry calls that DC).
+  using Gone = std::function<bool()>;
   // Fills `response` for `request`. Its trailers go out as HTTP/2 trailers. The handler may
-  // take its time: other streams keep flowing. If the client resets the stream (or the
-  // connection goes) meanwhile, the response is dropped.
-  using Handler = std::function<boost::asio::awaitable<void>(Request&, Response&)>;
+  // take its time: other streams keep flowing; `gone` tells whether anyone still waits.
+  using Handler = std::function<boost::asio::awaitable<void>(Request&, Response&, const Gone&)>;
 
   H2ServerSession(boost::asio::ip::tcp::socket& socket, Handler handler,
                   const H2ServerOptions& options = {});

@@ -72,7 +72,8 @@ boost::asio::awaitable<Result<UpstreamReply>> exchange(UpstreamConnection& c,
       }
       if (ec) co_return make_error("bad upstream response: " + ec.message());
     }
-    if (parser.get().result_int() / 100 == 1 && !eof) continue;  // 100 Continue and friends
+    // 100 Continue and friends; 101 ends the HTTP exchange (the caller checks it asked).
+    if (parser.get().result_int() / 100 == 1 && parser.get().result_int() != 101 && !eof) continue;
     UpstreamReply reply;
     reply.reusable = !eof && parser.get().keep_alive() && c.buffer.size() == 0;
     reply.response = parser.release();

@@ -39,8 +39,9 @@ struct UpstreamReply {
   bool reusable = false;  // keep-alive and fully read: may go back to the pool
 };
 
-// Sends `wire` and reads one final response (1xx skipped). `any_bytes` tells whether the
-// upstream answered anything at all: a pooled connection that failed without a byte was
+// Sends `wire` and reads one final response (1xx skipped, but 101 Switching Protocols is
+// final: what follows it in the connection's buffer is the new protocol's). `any_bytes` tells
+// whether the upstream answered anything at all: a pooled connection that failed without a byte was
 // probably closed while idle, and the caller may try a fresh one.
 boost::asio::awaitable<Result<UpstreamReply>> exchange(UpstreamConnection& connection,
                                                        const std::string& wire, bool head,

@@ -19,6 +19,8 @@
 #include "l7/h2_server_session.h"
 #include "l7/http_ports.h"
 #include "l7/request_report.h"
+#include "l7/upgrade.h"
+#include "l7/upgrade_tunnel.h"
 #include "l7/worker_cache.h"
 #include "state/ip_key.h"
 
@@ -124,24 +126,36 @@ asio::awaitable<void> route_one(Downstream& d, Request& request, Handled& handle
   if (version != 10 && request.find(http::field::host) == request.end()) {
     handled.response = make_local_response(400, "missing Host header", version);
     handled.service = now.service;
-  } else if (version == 20 && request.method() == http::verb::connect) {
-    // Envoy answers CONNECT with 403 unless its upgrade is configured, which Istio does not.
+  } else if ((version == 20 && request.method() == http::verb::connect) ||
+             upgrade_kind(request) == UpgradeKind::kOther) {
+    // Envoy answers CONNECT and upgrades other than WebSocket with 403 (upgrade_failed):
+    // Istio configures only the websocket upgrade.
     handled.response = make_local_response(403, "", version);
     handled.service = now.service;
   } else {
+    if (upgrade_kind(request) == UpgradeKind::kH2c) drop_h2c_offer(request);
     co_await route_request(d.ctx, d.worker, d.cache, config, d.pod, d.peers.source, now, request,
                            handled);
   }
 }
 
+// The client went away before its response: Envoy's DC, response code 0.
+void mark_downstream_closed(Handled& handled, const std::string& why) {
+  handled.flags = handled.flags.empty() ? "DC" : handled.flags + ",DC";
+  handled.response.result(0u);
+  if (handled.error.empty()) handled.error = "downstream closed: " + why;
+}
+
 // One HTTP/2 stream's request: routed and reported as soon as its response is ready (the
 // session sends it on its own time).
-asio::awaitable<void> serve_h2_request(Downstream& d, Request& request, Response& response) {
+asio::awaitable<void> serve_h2_request(Downstream& d, Request& request, Response& response,
+                                       const H2ServerSession::Gone& gone) {
   auto started = std::chrono::steady_clock::now();
   auto facts = std::make_unique<RequestFacts>();
   auto handled = std::make_unique<Handled>();
   co_await route_one(d, request, *handled, *facts);
   facts->response_bytes = handled->response.body().size();
+  if (gone()) mark_downstream_closed(*handled, "stream reset by the client");
   facts->duration = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - started);
   report_request(d.ctx, d.worker, d.cache, d.peers, *handled, *facts);
@@ -154,9 +168,10 @@ asio::awaitable<void> serve_h2(Downstream& d, tcp::socket& client,
   const auto* first = static_cast<const uint8_t*>(bytes.data());
   std::vector<uint8_t> preread(first, first + bytes.size());
   Downstream* downstream = &d;  // outlives the session: run() waits for every handler
-  auto session =
-      std::make_shared<H2ServerSession>(client, [downstream](Request& request, Response& response) {
-        return serve_h2_request(*downstream, request, response);
+  auto session = std::make_shared<H2ServerSession>(
+      client,
+      [downstream](Request& request, Response& response, const H2ServerSession::Gone& gone) {
+        return serve_h2_request(*downstream, request, response, gone);
       });
   co_await H2ServerSession::run(std::move(session), std::move(preread));
 }
@@ -221,6 +236,19 @@ asio::awaitable<void> serve_http(proxy::ProxyContext& ctx, proxy::WorkerState& w
     auto facts = std::make_unique<RequestFacts>();
     auto handled = std::make_unique<Handled>();
     co_await route_one(*d, *request, *handled, *facts);
+    if (handled->upstream.tunnel && handled->response.result_int() == 101) {
+      // A WebSocket: the connection is the tunnel's from here on; reported when it ends.
+      auto tunnel = std::move(handled->upstream.tunnel);
+      auto moved =
+          co_await run_upgrade_tunnel(std::move(client), *buffer, handled->response, *tunnel);
+      facts->request_bytes += moved.client_to_upstream;
+      facts->response_bytes = moved.upstream_to_client;
+      facts->duration = std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now() - started);
+      if (!moved.error.empty()) handled->error = moved.error;
+      report_request(ctx, worker, d->cache, d->peers, *handled, *facts);
+      co_return;
+    }
     auto& response = handled->response;
     for (auto f : {http::field::connection, http::field::keep_alive}) response.erase(f);
     response.keep_alive(keep_alive);
@@ -232,12 +260,7 @@ asio::awaitable<void> serve_http(proxy::ProxyContext& ctx, proxy::WorkerState& w
       ec = co_await write_response(client, response, head);
     facts->duration = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started);
-    if (ec) {
-      // The client went away before its response: Envoy's DC, response code 0.
-      handled->flags = handled->flags.empty() ? "DC" : handled->flags + ",DC";
-      handled->response.result(0u);
-      if (handled->error.empty()) handled->error = "downstream closed: " + ec.message();
-    }
+    if (ec) mark_downstream_closed(*handled, ec.message());
     report_request(ctx, worker, d->cache, d->peers, *handled, *facts);
     if (ec || !keep_alive) {
       client.shutdown(tcp::socket::shutdown_send, ec);

@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "l7/mirror.h"
+#include "l7/upgrade.h"
 #include "l7/upstream_protocol.h"
 #include "route/authority_rewrite.h"
 #include "route/cors.h"
@@ -118,6 +119,7 @@ asio::awaitable<void> route_request(proxy::ProxyContext& ctx, proxy::WorkerState
                                     Request& request, Handled& h) {
   h.service = target.service;
   const unsigned version = request.version();
+  const bool websocket = upgrade_kind(request) == UpgradeKind::kWebSocket;
   std::string method(request.method_string()), path(request.target());
   std::string authority(request[http::field::host]);
   auto headers = to_header_list(request);
@@ -244,15 +246,19 @@ asio::awaitable<void> route_request(proxy::ProxyContext& ctx, proxy::WorkerState
   }
   if (auto a = route::rewritten_authority(*spec, pick)) request.set(http::field::host, *a);
   for (auto f : {http::field::connection, http::field::keep_alive, http::field::proxy_connection,
-                 http::field::expect})
-    request.erase(f);
+                 http::field::expect, http::field::upgrade})
+    if (f != http::field::upgrade || !websocket) request.erase(f);
+  if (websocket) request.set(http::field::connection, "Upgrade");
   request.version(11);
-  if (compiled && (spec->mirror || !spec->mirrors.empty()))
+  if (compiled && !websocket && (spec->mirror || !spec->mirrors.empty()))
     start_mirrors(co_await asio::this_coro::executor, ctx, worker, cache, config, pod, target,
                   *spec, compiled->vs_namespace, request);
 
   ForwardRequest fwd;
-  fwd.protocol = upstream_protocol(*destination, request, version == 20);
+  // An upgrade needs HTTP/1.1 upstream (no extended CONNECT to HTTP/2 upstreams).
+  fwd.upgrade = websocket;
+  fwd.protocol = websocket ? UpstreamProtocol::kHttp1
+                           : upstream_protocol(*destination, request, version == 20);
   // The HTTP/1.1 wire form only when the upstream speaks HTTP/1.1.
   if (fwd.protocol == UpstreamProtocol::kHttp1) fwd.wire = serialize(request);
   fwd.request = &request;

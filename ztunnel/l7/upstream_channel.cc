@@ -4,8 +4,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "hbone/stream_relay.h"
 #include "proxy/connection.h"
 #include "proxy/hbone_outbound.h"
+#include "proxy/splice_relay.h"
 
 namespace zmesh::l7 {
 namespace asio = boost::asio;
@@ -48,6 +50,11 @@ class TcpChannel final : public UpstreamChannel {
     socket_.cancel(ec);
   }
 
+  void relay(tcp::socket client, RelayCounters counters,
+             std::function<void(const RelayResult&)> done) override {
+    proxy::start_splice_relay(std::move(client), std::move(socket_), counters, std::move(done));
+  }
+
  private:
   tcp::socket socket_;
 };
@@ -55,7 +62,9 @@ class TcpChannel final : public UpstreamChannel {
 class HboneChannel final : public UpstreamChannel {
  public:
   explicit HboneChannel(std::shared_ptr<hbone::Stream> s) : stream_(std::move(s)) {}
-  ~HboneChannel() override { stream_->reset(); }  // an idle tunnel has nothing left to say
+  ~HboneChannel() override {  // an idle tunnel has nothing left to say
+    if (stream_) stream_->reset();
+  }
 
   asio::awaitable<Result<size_t>> read_some(asio::mutable_buffer buffer) override {
     co_return co_await stream_->read_some(buffer);
@@ -64,6 +73,11 @@ class HboneChannel final : public UpstreamChannel {
     co_return co_await stream_->write(buffer);
   }
   void abort() override { stream_->reset(); }
+
+  void relay(tcp::socket client, RelayCounters counters,
+             std::function<void(const RelayResult&)> done) override {
+    hbone::start_stream_relay(std::move(client), std::move(stream_), counters, std::move(done));
+  }
 
  private:
   std::shared_ptr<hbone::Stream> stream_;

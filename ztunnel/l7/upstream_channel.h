@@ -6,8 +6,10 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <functional>
 #include <memory>
 
+#include "common/relay_stats.h"
 #include "common/result.h"
 #include "hbone/stream.h"
 #include "proxy/labels.h"
@@ -26,6 +28,10 @@ class UpstreamChannel {
   virtual boost::asio::awaitable<Result<void>> write(boost::asio::const_buffer buffer) = 0;
   // Fails pending and later operations (a timeout gave up on this connection).
   virtual void abort() = 0;
+  // Hands the connection to a byte relay with `client` (after a protocol upgrade), which then
+  // owns it: splice for TCP, the stream relay for HBONE. `done` runs once both directions end.
+  virtual void relay(boost::asio::ip::tcp::socket client, RelayCounters counters,
+                     std::function<void(const RelayResult&)> done) = 0;
 };
 
 std::unique_ptr<UpstreamChannel> tcp_channel(boost::asio::ip::tcp::socket socket);
@@ -33,7 +39,7 @@ std::unique_ptr<UpstreamChannel> hbone_channel(std::shared_ptr<hbone::Stream> st
 
 // Connects from `pod` to `backend`: HBONE when the backend is an ambient workload, else TCP.
 // `peers` receives the mutual TLS principals when HBONE is used. `settings.connect_timeout`
-// bounds the plain TCP connect (not yet the HBONE stream open); `settings.keepalive` applies
+// bounds the TCP connect (of a new pooled HBONE connection too); `settings.keepalive` applies
 // to a plain TCP socket (an HBONE stream shares its connection with others).
 boost::asio::awaitable<Result<std::unique_ptr<UpstreamChannel>>> open_channel(
     proxy::ProxyContext& ctx, proxy::WorkerState& worker,
