@@ -104,6 +104,7 @@ class Server {
       response.set("x-content-length", text(request[http::field::content_length]));
       response.set("x-custom", text(request["x-custom"]));
       response.body() = std::move(request.body());
+      response.trailers = request.trailers;  // request trailers come back as response ones
     } else if (path == "/big") {
       response.body() = std::string(2 << 20, 'b');
     } else if (path == "/grpc") {
@@ -198,6 +199,14 @@ class Client {
     for (auto& [n, v] : headers) nvs.push_back(nv(n, v));
     return nghttp2_submit_headers(ng_, NGHTTP2_FLAG_NONE, -1, nullptr, nvs.data(), nvs.size(),
                                   nullptr);
+  }
+  // A HEADERS frame with END_STREAM on an open stream: its trailers.
+  void trailers(int32_t id, std::vector<std::pair<std::string, std::string>> headers) {
+    std::vector<nghttp2_nv> nvs;
+    for (auto& [n, v] : headers) nvs.push_back(nv(n, v));
+    EXPECT_EQ(nghttp2_submit_headers(ng_, NGHTTP2_FLAG_END_STREAM, id, nullptr, nvs.data(),
+                                     nvs.size(), nullptr),
+              0);
   }
   int32_t get(const std::string& path, const std::string& method = "GET") {
     return request(
@@ -377,6 +386,19 @@ TEST(H2ServerSession, TrailersGoOutAsTrailers) {
   EXPECT_TRUE(o.headers_ended_stream);  // trailers-only: one HEADERS frame
   EXPECT_EQ(o.data_frames, 0);
   EXPECT_TRUE(o.trailers.empty());
+}
+
+TEST(H2ServerSession, RequestTrailersReachTheHandler) {
+  Server server;
+  Client client(server.port());
+  int32_t id = client.open(
+      {{":method", "POST"}, {":scheme", "http"}, {":authority", "a"}, {":path", "/echo"}});
+  client.pump([] { return false; }, 50ms);  // the HEADERS go out first: the stream opens
+  client.trailers(id, {{"x-checksum", "abc"}, {"x-count", "2"}});
+  ASSERT_TRUE(client.finish(id));
+  EXPECT_EQ(client.streams[id].headers[":status"], "200");
+  EXPECT_EQ(client.streams[id].trailers["x-checksum"], "abc");
+  EXPECT_EQ(client.streams[id].trailers["x-count"], "2");
 }
 
 TEST(H2ServerSession, HeadGetsHeadersOnly) {

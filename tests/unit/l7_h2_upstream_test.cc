@@ -84,7 +84,7 @@ class H2TestServer {
  private:
   struct Stream {
     int32_t id = 0;
-    std::string method, path, authority, te, names, body;
+    std::string method, path, authority, te, names, body, trailers;
     Clock::time_point due;
     bool scheduled = false;
     std::string reply;  // the response body
@@ -206,7 +206,7 @@ class H2TestServer {
     bool data = true;
     if (s.path == "/echo") {
       s.reply = "method=" + s.method + " authority=" + s.authority + " te=" + s.te +
-                " names=" + s.names + " body=" + s.body;
+                " names=" + s.names + " body=" + s.body + " trailers=" + s.trailers;
     } else if (s.path.starts_with("/delay/")) {
       s.reply = "delayed";
     } else if (s.path.starts_with("/grpc/")) {
@@ -281,6 +281,10 @@ class H2TestServer {
     std::string n(reinterpret_cast<const char*>(name), namelen);
     std::string v(reinterpret_cast<const char*>(value), valuelen);
     Stream& s = it->second;
+    if (f->hd.type == NGHTTP2_HEADERS && f->headers.cat == NGHTTP2_HCAT_HEADERS) {
+      s.trailers += (s.trailers.empty() ? "" : ",") + n + ":" + v;  // after the body
+      return 0;
+    }
     if (n == ":method") s.method = v;
     if (n == ":path") s.path = v;
     if (n == ":authority") s.authority = v;
@@ -347,7 +351,8 @@ class Client {
 
   // One request through the pool, within `timeout`.
   asio::awaitable<H2Exchange> send(std::string method, std::string path, std::string body = "",
-                                   std::optional<Clock::duration> timeout = std::nullopt) {
+                                   std::optional<Clock::duration> timeout = std::nullopt,
+                                   route::HeaderList trailers = {}) {
     Request request{http::string_to_verb(method), path, 11};
     request.set(http::field::host, "svc.test:8080");
     request.set(http::field::connection, "keep-alive");
@@ -355,6 +360,7 @@ class Client {
     request.set("X-Custom", "1");
     request.body() = body;
     if (!body.empty()) request.prepare_payload();
+    request.trailers = std::move(trailers);
     std::optional<Clock::time_point> deadline;
     if (timeout) deadline = Clock::now() + *timeout;
     auto got = co_await pool.acquire("key", breaker_, owner_, options, opener(), deadline);
@@ -458,6 +464,24 @@ TEST(H2Upstream, RequestHeadersAndBody) {
   EXPECT_NE(body.find("body=hi"), std::string::npos) << body;
   // The body has a length for an HTTP/1.1 client downstream.
   EXPECT_EQ(x.response[http::field::content_length], std::to_string(body.size()));
+}
+
+TEST(H2Upstream, RequestTrailersFollowTheBody) {
+  H2TestServer server;
+  Client client(server.port());
+  H2Exchange with_body, without_body;
+  route::HeaderList trailers;
+  trailers.add("X-Checksum", "abc");
+  client.run([&]() -> asio::awaitable<void> {
+    with_body = co_await client.send("POST", "/echo", "hi", std::nullopt, trailers);
+    without_body = co_await client.send("POST", "/echo", "", std::nullopt, trailers);
+  });
+  ASSERT_EQ(with_body.end, End::kResponse) << with_body.error;
+  ASSERT_EQ(without_body.end, End::kResponse) << without_body.error;
+  EXPECT_NE(text(with_body.response).find("body=hi trailers=x-checksum:abc"), std::string::npos)
+      << text(with_body.response);
+  EXPECT_NE(text(without_body.response).find("body= trailers=x-checksum:abc"), std::string::npos)
+      << text(without_body.response);
 }
 
 TEST(H2Upstream, GrpcStatusFromTrailersAndTrailersOnly) {

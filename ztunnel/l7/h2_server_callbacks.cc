@@ -12,6 +12,7 @@
 
 #include "l7/h2_server_session.h"
 #include "l7/h2_server_stream.h"
+#include "l7/h2_trailers.h"
 
 namespace zmesh::l7::h2_server {
 namespace {
@@ -84,14 +85,20 @@ struct Callbacks {
   static int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
                        size_t namelen, const uint8_t* value, size_t valuelen, uint8_t,
                        void* user_data) {
-    if (!is_request_headers(frame)) return 0;  // request trailers: nowhere to put them
+    const bool trailer = frame->hd.type == NGHTTP2_HEADERS &&
+                         frame->headers.cat == NGHTTP2_HCAT_HEADERS;  // after the body
+    if (!is_request_headers(frame) && !trailer) return 0;
     H2ServerSession* self = session(user_data);
     Stream* s = self->find(frame->hd.stream_id);
     if (!s) return 0;
     s->header_bytes += namelen + valuelen + 32;
     if (s->header_bytes > self->options_.max_header) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     try {
-      add_header(*s, view(name, namelen), view(value, valuelen));
+      if (trailer)
+        s->request.trailers.add(std::string(view(name, namelen)),
+                                std::string(view(value, valuelen)));
+      else
+        add_header(*s, view(name, namelen), view(value, valuelen));
     } catch (const std::exception&) {  // Beast refuses some values; so do we
       return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     }
@@ -166,23 +173,7 @@ struct Callbacks {
     s->body_sent += n;
     if (s->body_sent < body.size()) return static_cast<ssize_t>(n);
     *flags |= NGHTTP2_DATA_FLAG_EOF;
-    const auto& trailers = s->response.trailers;
-    if (trailers.empty()) return static_cast<ssize_t>(n);
-    std::vector<std::string> names;
-    std::vector<nghttp2_nv> nvs;
-    names.reserve(trailers.size());
-    for (const auto& f : trailers.fields()) {
-      std::string name = f.name;
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      names.push_back(std::move(name));
-      nvs.push_back({reinterpret_cast<uint8_t*>(names.back().data()),
-                     reinterpret_cast<uint8_t*>(const_cast<char*>(f.value.data())),
-                     names.back().size(), f.value.size(), NGHTTP2_NV_FLAG_NONE});
-    }
-    // nghttp2 copies them; the trailers end the stream instead of this DATA frame.
-    if (nghttp2_submit_trailer(ng, stream_id, nvs.data(), nvs.size()) == 0)
-      *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+    submit_trailers_at_eof(ng, stream_id, s->response.trailers, flags);
     return static_cast<ssize_t>(n);
   }
 };

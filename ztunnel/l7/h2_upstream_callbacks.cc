@@ -8,6 +8,7 @@
 #include <new>
 #include <string_view>
 
+#include "l7/h2_trailers.h"
 #include "l7/h2_upstream_stream.h"
 
 namespace zmesh::l7::h2_upstream {
@@ -122,7 +123,7 @@ struct Callbacks {
     return 0;
   }
 
-  static ssize_t read_body(nghttp2_session*, int32_t stream_id, uint8_t* buf, size_t length,
+  static ssize_t read_body(nghttp2_session* ng, int32_t stream_id, uint8_t* buf, size_t length,
                            uint32_t* data_flags, nghttp2_data_source*, void* user_data) {
     Stream* s = connection(user_data)->find(stream_id);
     if (!s || !s->request) {  // the exchange is over: end our side
@@ -133,7 +134,10 @@ struct Callbacks {
     const size_t n = std::min(length, body.size() - s->body_sent);
     std::memcpy(buf, body.data() + s->body_sent, n);
     s->body_sent += n;
-    if (s->body_sent == body.size()) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (s->body_sent == body.size()) {
+      *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+      submit_trailers_at_eof(ng, stream_id, s->request->trailers, data_flags);
+    }
     return static_cast<ssize_t>(n);
   }
 };

@@ -245,8 +245,9 @@ asio::awaitable<H2Exchange> H2UpstreamConnection::exchange(
   nvs.reserve(headers.size());
   for (const auto& h : headers) nvs.push_back(nv(h));
   nghttp2_data_provider body = h2_upstream::request_body_provider();
-  int32_t id = nghttp2_submit_request(ng_.get(), nullptr, nvs.data(), nvs.size(),
-                                      request.body().empty() ? nullptr : &body, nullptr);
+  int32_t id = nghttp2_submit_request(
+      ng_.get(), nullptr, nvs.data(), nvs.size(),
+      request.body().empty() && request.trailers.empty() ? nullptr : &body, nullptr);
   if (id < 0) {  // stream ids used up: a fresh connection can take it
     out.end = End::kRefused;
     out.error = std::string("HTTP/2: ") + nghttp2_strerror(id);
