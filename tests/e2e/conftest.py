@@ -5,8 +5,10 @@ scripts/setup. These tests never skip: without root or binaries they fail, loudl
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -146,3 +148,54 @@ def server_record(pod, xid: str, timeout: float = 10.0) -> dict:
 def unique_size(base: int = 64 * MiB) -> int:
     """64 MiB plus a distinct tail, so the byte counts identify one connection in the logs."""
     return base + (int(time.time() * 1000) % 50000) + 1
+
+
+# A byte-stream client for podtool's HOLD: connects, waits for "OK" (then prints
+# {"connected": true}), then stays idle or sends a byte every 0.3 s (the server only reads)
+# until the connection is closed under it or `limit` seconds pass; prints {"closed_after": s}
+# (null when it stayed open).
+HOLD_WATCH = r"""
+import json, socket, sys, time
+host, port, limit, busy = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4] == "1"
+s = socket.create_connection((host, port), timeout=5)
+s.sendall(b"HOLD\n")
+assert s.recv(3) == b"OK\n"
+print(json.dumps({"connected": True}), flush=True)
+t0 = time.monotonic()
+closed = None
+while time.monotonic() - t0 < limit:
+    s.settimeout(0.3 if busy else 0.1)
+    try:
+        if not s.recv(1):
+            closed = time.monotonic() - t0
+            break
+    except socket.timeout:
+        pass
+    except OSError:
+        closed = time.monotonic() - t0
+        break
+    if busy:
+        try:
+            s.sendall(b"x")
+        except OSError:
+            closed = time.monotonic() - t0
+            break
+print(json.dumps({"closed_after": closed}), flush=True)
+"""
+
+
+def held(pod, host: str, port: int, limit: float, busy: bool = False) -> subprocess.Popen:
+    """Starts HOLD_WATCH in `pod` and returns once its connection is established and answered."""
+    p = pod.spawn([sys.executable, "-c", HOLD_WATCH, host, str(port), str(limit), "1" if busy else "0"],
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = p.stdout.readline()
+    assert '"connected"' in first, (first, p.stderr.read() if p.poll() is not None else "")
+    p.limit = limit  # type: ignore[attr-defined]
+    return p
+
+
+def closed_after(p: subprocess.Popen) -> float | None:
+    """Waits for a held() connection to end: seconds until it was closed, None if it outlived its limit."""
+    out, err = p.communicate(timeout=p.limit + 20)  # type: ignore[attr-defined]
+    assert p.returncode == 0, err
+    return json.loads(out.strip().splitlines()[-1])["closed_after"]

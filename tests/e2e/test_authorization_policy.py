@@ -10,7 +10,9 @@ Proves, with sources on node0 and the destination pod-1-0 on node1:
 - a DENY on port 8080 wins over an ALLOW-everything policy, while port 9090 stays open;
 - a namespace-level ALLOW (no selector) from namespace "mesh" admits mesh pods and resets plaintext
   from a pod outside the mesh;
-- removing the policy file restores access.
+- removing the policy file restores access;
+- connections already open meet a new policy: a DENY for pod-0-1's principal closes its HBONE
+  connection held open into pod-1-0, while pod-0-0's held beside it stays.
 Each policy is written to every node's config dir; the tests wait for the behaviour to change
 (hot reload), then check it holds.
 """
@@ -22,7 +24,7 @@ import sys
 
 import pytest
 
-from conftest import Snapshot, find_access, wait_metric_delta
+from conftest import Snapshot, closed_after, find_access, held, wait_metric_delta
 from mesh_tools import CLOSED, CertKit, hbone_client, mtls_lab
 from zlab import APP_PORT, LabError, kube, wait_for
 from zlab.lab import PODTOOL
@@ -175,3 +177,17 @@ def test_removing_policy_restores_access(lab):
         remove_policy(lab)
     wait_state("access again once the policy file is gone", lambda: reaches(b, dst))
     assert_holds("access holds", lambda: reaches(b, dst))
+
+
+def test_deny_closes_connections_already_open(lab, policy):
+    a, b, dst = lab.pod("pod-0-0"), lab.pod("pod-0-1"), lab.pod("pod-1-0")
+    kept = held(a, dst.ip, APP_PORT, 12)
+    denied = held(b, dst.ip, APP_PORT, 12)
+    policy(authz("deny-b-open", "mesh", "DENY", [{"from": [{"source": {"principals": [principal(b)]}}]}],
+                 selector={"app": dst.name}))
+    closed = closed_after(denied)
+    assert closed is not None and closed < 10, f"denied connection closed after {closed} s"
+    assert closed_after(kept) is None, "a connection the policy admits must stay open"
+    e = find_access(dst.node, lambda e: e.get("src.identity") == b.identity
+                    and "policy changed: explicitly denied by: mesh/deny-b-open" in e.get("error", ""))
+    assert e.get("dst.addr") == f"{dst.ip}:{APP_PORT}", e

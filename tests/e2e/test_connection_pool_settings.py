@@ -18,14 +18,12 @@ The same limits hold where the upstream is in the mesh and ztunnel tunnels (HBON
 """
 from __future__ import annotations
 
-import json
 import os
-import sys
 import time
 
 import pytest
 
-from conftest import find_access, make_lab
+from conftest import closed_after, find_access, held, make_lab
 from test_l7_resilience import _client_args, _dr, _parse, _vs
 from test_l7_routing import _service, _start_backend
 from zlab import APP_PORT, PLAIN_NS, kube, wait_for
@@ -40,36 +38,6 @@ MESH_BACKEND, MESH_BLACKHOLE = "pod-1-0", "pod-1-1"
 HB_SLOW_IP, HB_IDLE_IP, HB_DUR_IP, HB_KEEP_IP = "10.96.52.20", "10.96.52.21", "10.96.52.22", \
     "10.96.52.23"
 HB_SLOW_PORT = 9195
-
-# A byte-stream client run in the client pod: HOLD, then either idle or a byte every 0.3 s
-# (the server only reads), until the proxy closes it or `limit` passes.
-HOLD = r"""
-import json, socket, sys, time
-host, port, limit, busy = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4] == "1"
-s = socket.create_connection((host, port), timeout=5)
-s.sendall(b"HOLD\n")
-assert s.recv(3) == b"OK\n"
-t0 = time.monotonic()
-closed = None
-while time.monotonic() - t0 < limit:
-    s.settimeout(0.3 if busy else 0.1)
-    try:
-        if not s.recv(1):
-            closed = time.monotonic() - t0
-            break
-    except socket.timeout:
-        pass
-    except OSError:
-        closed = time.monotonic() - t0
-        break
-    if busy:
-        try:
-            s.sendall(b"x")
-        except OSError:
-            closed = time.monotonic() - t0
-            break
-print(json.dumps({"closed_after": closed}))
-"""
 
 def _objects():
     plain = lambda name, ip, port, pod, kind: {  # noqa: E731
@@ -154,9 +122,7 @@ def established(lab, port) -> int:
 
 
 def hold(lab, host, limit, busy=False):
-    cp = lab.pod("pod-0-0").run([sys.executable, "-c", HOLD, host, str(APP_PORT), str(limit),
-                                 "1" if busy else "0"], timeout=limit + 20)
-    return json.loads(cp.stdout.strip().splitlines()[-1])["closed_after"]
+    return closed_after(held(lab.pod("pod-0-0"), host, APP_PORT, limit, busy))
 
 
 @pytest.mark.parametrize("ip,port,path", [(SLOW_IP, SLOW_PORT, "/slow-connect"),

@@ -8,7 +8,10 @@ Proves:
   the app), on both nodes, while mesh -> mesh traffic (HBONE) keeps working;
 - a workload STRICT policy with portLevelMtls {9090: PERMISSIVE} refuses :8080 but accepts :9090
   of the selected pod, and does not touch pods it does not select;
-- removing the policy file restores PERMISSIVE.
+- removing the policy file restores PERMISSIVE;
+- connections already open meet a new policy: a plaintext connection held open into pod-1-0 is
+  closed once STRICT arrives, while an mTLS one held open beside it stays (ztunnel's
+  PolicyWatcher; the access log says "policy changed").
 Each policy is written to every node's config dir; the tests wait for the behaviour to change
 (hot reload), then check it holds. Needs a ztunnel with --ca-dir (fails at once otherwise).
 """
@@ -20,7 +23,8 @@ import sys
 
 import pytest
 
-from conftest import Snapshot, assert_same_bytes, server_record, wait_metric_delta
+from conftest import (Snapshot, assert_same_bytes, closed_after, find_access, held, server_record,
+                      wait_metric_delta)
 from mesh_tools import OPENED, mtls_lab
 from zlab import APP_PORT, LabError, kube, wait_for
 from zlab.lab import PODTOOL
@@ -160,3 +164,15 @@ def test_removing_policy_restores_permissive(lab):
     wait_state("PERMISSIVE again once the policy file is gone", lambda: reaches(plain, dst))
     assert_holds("PERMISSIVE holds", lambda: reaches(plain, dst))
     mesh_still_works(lab, "removed-mesh")
+
+
+def test_strict_closes_plaintext_connections_already_open(lab, policy):
+    dst = lab.pod("pod-1-0")
+    plain = held(lab.pod("plain-0-0"), dst.ip, APP_PORT, 12)
+    mtls = held(lab.pod("pod-0-0"), dst.ip, APP_PORT, 12)
+    policy(peer_authentication("strict", "mesh", "STRICT"))
+    closed = closed_after(plain)
+    assert closed is not None and closed < 10, f"plaintext connection closed after {closed} s"
+    assert closed_after(mtls) is None, "the mTLS connection must survive STRICT"
+    e = find_access(dst.node, lambda e: "policy changed: PeerAuthentication STRICT" in e.get("error", ""))
+    assert e.get("dst.addr") == f"{dst.ip}:{APP_PORT}", e

@@ -68,6 +68,8 @@ TEST(YamlFileCache, PieceBoundariesReadAsInTheWholeFile) {
            pod("p1", "10.0.0.1") + "  labels:\n    a: b\n c\n---\n" + pod("p2", "10.0.0.2"),
            pod("p1", "10.0.0.1") + "---\n---\n" + pod("p2", "10.0.0.2") + "---\n",
            "# only a comment\n---\n" + pod("p1", "10.0.0.1"),
+           // Not UTF-8 in the leading comment, which belongs to no piece: the file is invalid.
+           "# \xff\xfe\n---\n" + pod("p1", "10.0.0.1") + "---\n" + pod("p2", "10.0.0.2"),
        }) {
     YamlFileCache cache;
     EXPECT_EQ(summary(cache.parse(text, "f.yaml", "/f")), summary(parse_yaml(text, "f.yaml", "/f")))

@@ -256,7 +256,7 @@ asio::awaitable<void> trickle(tcp::socket& app, int count, std::chrono::millisec
 
 TEST(HboneRelay, IdleTimeoutEndsTheTunnelOnlyOnceTrafficStops) {
   HboneEnv env;
-  Tunnel tunnel(env, RelayLimits{300ms, std::nullopt});
+  Tunnel tunnel(env, RelayLimits{300ms, std::nullopt, nullptr});
   asio::co_spawn(env.io, echo_tcp(tunnel.upstream), asio::detached);
   env.run([&]() -> asio::awaitable<void> {
     auto app = co_await dial_loopback(tunnel.app_endpoint());
@@ -273,7 +273,7 @@ TEST(HboneRelay, IdleTimeoutEndsTheTunnelOnlyOnceTrafficStops) {
 
 TEST(HboneRelay, MaxDurationEndsABusyTunnel) {
   HboneEnv env;
-  Tunnel tunnel(env, RelayLimits{std::nullopt, 400ms});
+  Tunnel tunnel(env, RelayLimits{std::nullopt, 400ms, nullptr});
   asio::co_spawn(env.io, echo_tcp(tunnel.upstream), asio::detached);
   env.run([&]() -> asio::awaitable<void> {
     auto app = co_await dial_loopback(tunnel.app_endpoint());
@@ -292,6 +292,25 @@ TEST(HboneRelay, MaxDurationEndsABusyTunnel) {
     co_await tunnel.wait_both_done();
     EXPECT_EQ(tunnel.log->client.error, "max connection duration reached");
   });
+}
+
+TEST(HboneRelay, CloserEndsTheTunnelFromOutside) {
+  HboneEnv env;
+  auto closer = std::make_shared<RelayCloser>();
+  Tunnel tunnel(env, RelayLimits{std::nullopt, std::nullopt, closer});
+  asio::co_spawn(env.io, echo_tcp(tunnel.upstream), asio::detached);
+  env.run([&]() -> asio::awaitable<void> {
+    auto app = co_await dial_loopback(tunnel.app_endpoint());
+    CO_ASSERT_TRUE(app.ok());
+    co_await trickle(*app, 2, 10ms);
+    EXPECT_FALSE(tunnel.log->client_done);
+    closer->close("policy changed: test");  // what the inbound policy re-check does
+    co_await read_to_end(*app);
+    co_await tunnel.wait_both_done();
+    EXPECT_EQ(tunnel.log->client.error, "policy changed: test");
+    EXPECT_TRUE(tunnel.log->server_done);
+  });
+  closer->close("after the end");  // unbound by then: nothing happens
 }
 
 }  // namespace

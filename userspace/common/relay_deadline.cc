@@ -6,7 +6,11 @@ namespace zmesh {
 
 void RelayDeadline::start(const boost::asio::any_io_executor& executor, RelayLimits limits,
                           std::function<void(const std::string&)> expired) {
-  if (!limits.any()) return;
+  if (limits.closer) {
+    closer_ = limits.closer;
+    closer_->bind(expired);
+  }
+  if (!limits.timed()) return;
   state_ = std::make_shared<State>(executor);
   state_->limits = limits;
   state_->expired = std::move(expired);
@@ -15,6 +19,7 @@ void RelayDeadline::start(const boost::asio::any_io_executor& executor, RelayLim
 }
 
 void RelayDeadline::cancel() {
+  if (closer_) closer_->bind(nullptr);
   if (!state_) return;
   state_->expired = nullptr;
   state_->timer.cancel();

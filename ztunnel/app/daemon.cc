@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <chrono>
 #include <filesystem>
@@ -137,6 +138,10 @@ int run_daemon(const Options& o) {
   auto source = open_config_source(o, control, [&](auto snapshot) {
     store.publish(snapshot);
     registry.on_snapshot(*snapshot);
+    // Connections already open meet the new policies too (on their own worker's thread).
+    for (size_t i = 0; i < workers.size(); ++i)
+      asio::post(pool.context(i),
+                 [&worker = workers[i], snapshot] { worker.inbound.recheck(*snapshot); });
     sync_connection_limits(**datapath, snapshot);
   });
   if (!source) return fail("config: " + source.error().message);

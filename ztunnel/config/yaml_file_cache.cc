@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "config/utf8.h"
 #include "config/yaml_parser.h"
 
 namespace zmesh::config {
@@ -59,7 +60,9 @@ Result<std::vector<DecodedObject>> YamlFileCache::parse(const std::string& text,
     documents_.clear();
     return parse_yaml(text, file, source);
   };
-  if (text.size() > kMaxYamlBytes) return whole();
+  // A comment before the first marker belongs to no piece, but its bytes still make the whole
+  // file invalid: the whole file's verdict, as parse_yaml gives it.
+  if (text.size() > kMaxYamlBytes || first_invalid_utf8(text)) return whole();
   auto pieces = split_documents(text);
   if (!pieces || pieces->size() < 2) return whole();
 

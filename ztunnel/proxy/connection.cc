@@ -102,14 +102,15 @@ void relay_and_report(ProxyContext& ctx, WorkerState& worker, tcp::socket client
 
 RelayLimits relay_limits(const upstream::ConnectionSettings* settings) {
   if (!settings) return {};
-  return {settings->tcp_idle_timeout, settings->max_connection_duration};
+  return {settings->tcp_idle_timeout, settings->max_connection_duration, nullptr};
 }
 
 asio::awaitable<void> dial_and_relay(ProxyContext& ctx, WorkerState& worker, const PodNetns& pod,
                                      const tcp::endpoint& to, tcp::socket client,
                                      ConnectionPeers peers,
                                      std::shared_ptr<const state::Snapshot> snapshot,
-                                     const upstream::ConnectionSettings* settings) {
+                                     const upstream::ConnectionSettings* settings,
+                                     std::shared_ptr<RelayCloser> closer) {
   auto upstream =
       co_await dial(ctx, pod, to, settings ? settings->connect_timeout : kConnectTimeout);
   if (!upstream) {
@@ -117,8 +118,10 @@ asio::awaitable<void> dial_and_relay(ProxyContext& ctx, WorkerState& worker, con
     co_return;
   }
   if (settings && settings->keepalive) set_keepalive(*upstream, *settings->keepalive);
+  auto limits = relay_limits(settings);
+  limits.closer = std::move(closer);
   relay_and_report(ctx, worker, std::move(client), std::move(*upstream), std::move(peers),
-                   std::move(snapshot), relay_limits(settings));
+                   std::move(snapshot), limits);
 }
 
 void report_failure(ProxyContext& ctx, const ConnectionPeers& peers, const std::string& error) {

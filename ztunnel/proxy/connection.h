@@ -52,13 +52,15 @@ void relay_and_report(ProxyContext& ctx, WorkerState& worker, boost::asio::ip::t
 // dial() then relay_and_report(); a failed dial is reported and closes the client.
 // `settings`: the Service's DestinationRule connectionPool (connect timeout, keepalive, idle
 // timeout, maximum duration); nullptr when no rule applies (Istio's defaults, no timers).
+// `closer`: lets the inbound policy re-check end the relay.
 boost::asio::awaitable<void> dial_and_relay(ProxyContext& ctx, WorkerState& worker,
                                             const PodNetns& pod,
                                             const boost::asio::ip::tcp::endpoint& to,
                                             boost::asio::ip::tcp::socket client,
                                             ConnectionPeers peers,
                                             std::shared_ptr<const state::Snapshot> snapshot,
-                                            const upstream::ConnectionSettings* settings = nullptr);
+                                            const upstream::ConnectionSettings* settings = nullptr,
+                                            std::shared_ptr<RelayCloser> closer = nullptr);
 
 // Access log for a connection that never got an upstream.
 void report_failure(ProxyContext& ctx, const ConnectionPeers& peers, const std::string& error);

@@ -50,8 +50,9 @@ asio::awaitable<void> handle_inbound(ProxyContext& ctx, WorkerState& worker,
     client.set_option(tcp::socket::linger(true, 0), ec);  // denied: reset, as for STRICT
     co_return;
   }
+  auto closer = worker.inbound.watch(pod->uid, rbac::connection_view(peer, local, nullptr));
   co_await dial_and_relay(ctx, worker, *pod, local, std::move(client), std::move(peers),
-                          std::move(snapshot));
+                          std::move(snapshot), nullptr, std::move(closer));
 }
 
 }  // namespace zmesh::proxy

@@ -74,12 +74,17 @@ asio::awaitable<void> serve_stream(ProxyContext& ctx, WorkerState& worker,
   // The stream is the client side here: socket -> stream bytes are the response.
   auto report = begin_report(ctx, worker, std::move(peers), std::move(snapshot));
   RelayCounters swapped{report.live.upstream_to_client, report.live.client_to_upstream};
-  hbone::start_stream_relay(std::move(*app), std::move(stream), swapped,
-                            [done = std::move(report.done)](const RelayResult& r) {
-                              RelayResult flipped = r;
-                              std::swap(flipped.client_to_upstream, flipped.upstream_to_client);
-                              done(flipped);
-                            });
+  RelayLimits limits;
+  limits.closer =
+      worker.inbound.watch(pod->uid, rbac::connection_view(peer->addr, request.target, &peer->id));
+  hbone::start_stream_relay(
+      std::move(*app), std::move(stream), swapped,
+      [done = std::move(report.done)](const RelayResult& r) {
+        RelayResult flipped = r;
+        std::swap(flipped.client_to_upstream, flipped.upstream_to_client);
+        done(flipped);
+      },
+      limits);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "hbone/connection_pool.h"
 #include "hbone/session_options.h"
 #include "identity/secret_manager.h"
+#include "proxy/inbound_watch.h"
 #include "proxy/socket_factory.h"
 #include "state/store.h"
 #include "telemetry/access_log.h"
@@ -33,6 +34,7 @@ struct WorkerState {
   size_t index = 0;
   uint64_t round_robin = 0;
   std::unique_ptr<hbone::ConnectionPool> hbone;  // outbound HBONE connections of this worker
+  InboundWatch inbound;  // inbound connections, re-checked when policies change
 };
 
 }  // namespace zmesh::proxy

@@ -15,9 +15,8 @@ using state::AuthzAction;
 
 bool any_matches(const std::vector<const AuthorizationPolicy*>& list, const ConnectionView& conn,
                  HttpParts http) {
-  return std::any_of(list.begin(), list.end(), [&](const AuthorizationPolicy* p) {
-    return policy_matches(*p, conn, http);
-  });
+  return std::any_of(list.begin(), list.end(),
+                     [&](const AuthorizationPolicy* p) { return policy_matches(*p, conn, http); });
 }
 
 nlohmann::json connection_json(const ConnectionView& conn) {
@@ -64,7 +63,7 @@ Counters& counters() {
   return c;
 }
 
-Decision authorize(const state::ApplicablePolicies& policies, const ConnectionView& conn) {
+Decision enforce(const state::ApplicablePolicies& policies, const ConnectionView& conn) {
   Decision d;
   for (const auto* p : policies.deny) {
     if (policy_matches(*p, conn, HttpParts::kStrip)) {
@@ -79,6 +78,11 @@ Decision authorize(const state::ApplicablePolicies& policies, const ConnectionVi
     d.allowed = false;
     d.reason = "allow policies exist, but none allowed";
   }
+  return d;
+}
+
+Decision authorize(const state::ApplicablePolicies& policies, const ConnectionView& conn) {
+  Decision d = enforce(policies, conn);
   (d.allowed ? counters().allowed : counters().denied).fetch_add(1, std::memory_order_relaxed);
 
   if (!policies.dry_run.empty()) evaluate_dry_run(policies.dry_run, conn, d);

@@ -24,12 +24,16 @@ struct Decision {
   // Why a connection is denied, in ztunnel's words ("explicitly denied by: ns/name",
   // "allow policies exist, but none allowed"); empty when allowed.
   std::string reason;
-  const state::AuthorizationPolicy* denied_by = nullptr;  // the matching DENY policy
+  const state::AuthorizationPolicy* denied_by = nullptr;   // the matching DENY policy
   std::vector<const state::AuthorizationPolicy*> audited;  // AUDIT policies that matched
   bool dry_run_would_deny = false;  // the dry-run policies alone would have denied
 };
 
 Decision authorize(const state::ApplicablePolicies& policies, const ConnectionView& conn);
+
+// The enforced part alone (DENY, then ALLOW), without counting, dry-run or audit logging: for
+// re-checking connections already open when the policies change.
+Decision enforce(const state::ApplicablePolicies& policies, const ConnectionView& conn);
 
 // Process-wide tallies (not yet exported as metrics: the telemetry module has no family
 // for them).

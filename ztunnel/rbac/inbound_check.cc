@@ -15,6 +15,17 @@ state::IpAddress unmapped(state::IpAddress a) {
 
 }  // namespace
 
+ConnectionView connection_view(const boost::asio::ip::tcp::endpoint& src,
+                               const boost::asio::ip::tcp::endpoint& dst,
+                               const identity::SpiffeId* source) {
+  ConnectionView view;
+  view.src_ip = unmapped(src.address());
+  if (source) view.source = *source;
+  view.dst_ip = unmapped(dst.address());
+  view.dst_port = dst.port();
+  return view;
+}
+
 bool admit_inbound(proxy::ProxyContext& ctx, proxy::WorkerState& worker,
                    const state::Snapshot& snapshot, const proxy::ConnectionPeers& peers,
                    const boost::asio::ip::tcp::endpoint& src,
@@ -24,12 +35,7 @@ bool admit_inbound(proxy::ProxyContext& ctx, proxy::WorkerState& worker,
   auto applicable = all.policies_for(peers.destination->namespace_, peers.destination->labels);
   if (applicable.empty()) return true;
 
-  ConnectionView view;
-  view.src_ip = unmapped(src.address());
-  if (source) view.source = *source;
-  view.dst_ip = unmapped(dst.address());
-  view.dst_port = dst.port();
-  auto decision = authorize(applicable, view);
+  auto decision = authorize(applicable, connection_view(src, dst, source));
   if (decision.allowed) return true;
 
   auto labels = proxy::make_tcp_labels(peers);
@@ -39,6 +45,20 @@ bool admit_inbound(proxy::ProxyContext& ctx, proxy::WorkerState& worker,
   counters.closed.fetch_add(1, std::memory_order_relaxed);
   proxy::report_failure(ctx, peers, "policy rejection: " + decision.reason);
   return false;
+}
+
+std::optional<std::string> recheck_denial(const state::Snapshot& snapshot,
+                                          const state::Workload& destination,
+                                          const ConnectionView& view) {
+  if (!view.source && snapshot.mtls_mode(destination, view.dst_port) == state::MtlsMode::kStrict)
+    return "PeerAuthentication STRICT refuses plaintext";
+  const auto& all = snapshot.authz_policies();
+  if (all.empty()) return std::nullopt;
+  auto applicable = all.policies_for(destination.namespace_, destination.labels);
+  if (applicable.empty()) return std::nullopt;
+  auto decision = enforce(applicable, view);
+  if (decision.allowed) return std::nullopt;
+  return decision.reason;
 }
 
 }  // namespace zmesh::rbac

@@ -39,12 +39,12 @@ bool service_account_matches(const std::string& entry, const std::string& policy
 
 bool source_is_empty(const AuthzSource& s) {
   return s.principals.empty() && s.not_principals.empty() && s.namespaces.empty() &&
-         s.not_namespaces.empty() && s.service_accounts.empty() &&
-         s.not_service_accounts.empty() && s.ip_blocks.empty() && s.not_ip_blocks.empty();
+         s.not_namespaces.empty() && s.service_accounts.empty() && s.not_service_accounts.empty() &&
+         s.ip_blocks.empty() && s.not_ip_blocks.empty();
 }
 
-bool source_matches(const AuthzSource& s, const std::string& policy_ns,
-                    const ConnectionView& conn, const std::string& principal) {
+bool source_matches(const AuthzSource& s, const std::string& policy_ns, const ConnectionView& conn,
+                    const std::string& principal) {
   const std::string ns = conn.source_namespace();
   auto by_principal = [&](const std::string& p) { return istio_principal_matches(p, principal); };
   auto by_namespace = [&](const std::string& p) { return istio_string_matches(p, ns); };
