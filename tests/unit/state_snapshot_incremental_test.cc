@@ -165,6 +165,25 @@ TEST(SnapshotIncremental, EveryStepEqualsAFullRebuild) {
   }
 }
 
+// The daemon re-checks open connections only when the policy sets change: a pod change keeps
+// them (same pointers), a PeerAuthentication change does not.
+TEST(SnapshotIncremental, PolicySetsChangeOnlyWithPolicies) {
+  Pod pod;
+  pod.meta = meta("shop", "web-0", {{"app", "web"}});
+  pod.pod_ips.push_back(make_address("10.0.0.5"));
+  auto first = Snapshot().with({{nullptr, std::make_shared<const Object>(pod)}});
+  Pod moved = pod;
+  moved.pod_ips = {make_address("10.0.0.6")};
+  auto second =
+      first->with({{std::make_shared<const Object>(pod), std::make_shared<const Object>(moved)}});
+  EXPECT_TRUE(first->policy_sets() == second->policy_sets());
+  PeerAuthentication pa;
+  pa.meta = meta("shop", "strict");
+  pa.mode = MtlsMode::kStrict;
+  auto third = second->with({{nullptr, std::make_shared<const Object>(pa)}});
+  EXPECT_FALSE(second->policy_sets() == third->policy_sets());
+}
+
 TEST(SnapshotIncremental, OldSnapshotIsUntouchedByTheNext) {
   RandomHistory history(7);
   auto first = std::make_shared<const Snapshot>();

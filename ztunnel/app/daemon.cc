@@ -135,13 +135,18 @@ int run_daemon(const Options& o) {
   }
   enroll::PodRegistry registry(ctx, pool, workers, o.run_dir + "/enrolled.json");
 
+  state::Snapshot::PolicySets checked_policies;  // what open connections last met
   auto source = open_config_source(o, control, [&](auto snapshot) {
     store.publish(snapshot);
     registry.on_snapshot(*snapshot);
-    // Connections already open meet the new policies too (on their own worker's thread).
-    for (size_t i = 0; i < workers.size(); ++i)
-      asio::post(pool.context(i),
-                 [&worker = workers[i], snapshot] { worker.inbound.recheck(*snapshot); });
+    // Connections already open meet changed policies too (on their own worker's thread). As
+    // ztunnel's PolicyWatcher, only a policy change triggers it, not workload churn.
+    if (auto sets = snapshot->policy_sets(); !(sets == checked_policies)) {
+      checked_policies = std::move(sets);
+      for (size_t i = 0; i < workers.size(); ++i)
+        asio::post(pool.context(i),
+                   [&worker = workers[i], snapshot] { worker.inbound.recheck(*snapshot); });
+    }
     sync_connection_limits(**datapath, snapshot);
   });
   if (!source) return fail("config: " + source.error().message);

@@ -124,6 +124,15 @@ class Snapshot {
   // The AuthorizationPolicies that apply to a workload, by action (AuthzPolicies::policies_for).
   const AuthzPolicies& authz_policies() const { return *authz_; }
 
+  // The compiled PeerAuthentication and AuthorizationPolicy sets: the same pointers as the
+  // previous snapshot's when no policy changed (an incremental compile keeps them).
+  struct PolicySets {
+    std::shared_ptr<const MtlsPolicies> mtls;
+    std::shared_ptr<const AuthzPolicies> authz;
+    bool operator==(const PolicySets&) const = default;
+  };
+  PolicySets policy_sets() const { return {mtls_, authz_}; }
+
   // Listings (sorted by namespace/name), built on demand: for the admin API and tools,
   // not the data path.
   std::vector<std::shared_ptr<const Workload>> workloads() const;
