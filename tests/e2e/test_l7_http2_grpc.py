@@ -33,7 +33,7 @@ import sys
 
 import pytest
 
-from conftest import find_access, make_lab
+from conftest import find_access, make_lab, start_app
 from test_l7_routing import _start_backend
 from zlab import MESH_NS, kube, metric_sum, wait_for
 
@@ -125,11 +125,7 @@ def _objects():
 
 # ---------------------------------------------------------------- peers
 def _start_grpc(lab, pod, port, version, *extra):
-    log = os.path.join(lab.log_dir, f"grpc-{pod.name}-{port}.log")
-    with open(log, "w") as out:
-        pod.spawn([sys.executable, GRPC_APP, "serve", "--port", port, "--version", version, *extra],
-                  stdout=out, stderr=out, start_new_session=True)
-    wait_for(lambda: '"listening"' in open(log).read(), 20, 0.05, f"grpc server {pod.name}:{port}")
+    start_app(lab, pod, [GRPC_APP, "serve", "--port", port, "--version", version, *extra], f"grpc-{port}")
 
 
 def _start_nghttpd(lab, pod, version):

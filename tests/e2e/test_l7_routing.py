@@ -25,7 +25,7 @@ import sys
 
 import pytest
 
-from conftest import find_access, make_lab
+from conftest import find_access, make_lab, start_app
 from zlab import MESH_NS, kube, metric_sum, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -123,11 +123,7 @@ def lab():
 
 
 def _start_backend(lab, pod, port, version, *extra):
-    log = os.path.join(lab.log_dir, f"l7-backend-{pod.name}-{port}.log")
-    with open(log, "w") as out:
-        pod.spawn([sys.executable, BACKEND, "--port", port, "--version", version, *extra],
-                  stdout=out, stderr=out, start_new_session=True)
-    wait_for(lambda: '"listening"' in open(log).read(), 15, 0.05, f"l7 backend {pod.name}:{port}")
+    start_app(lab, pod, [BACKEND, "--port", port, "--version", version, *extra], f"l7-backend-{port}", 15)
 
 
 def request(lab, path, count=1, host=REVIEWS_IP, port=PORT, headers=(), method="GET",

@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from conftest import make_lab
+from conftest import make_lab, start_app
 from zlab import MESH_NS, kube, metric_sum, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -61,13 +61,6 @@ def _objects():
             _service("tlsapp", TLS_IP, TLS_PORT, "tls-app"), tls_vs, _subsets("tlsapp")]
 
 
-def _spawn(lab, pod, args, tag):
-    log = os.path.join(lab.log_dir, f"{tag}-{pod.name}.log")
-    with open(log, "w") as out:
-        pod.spawn([sys.executable, *args], stdout=out, stderr=out, start_new_session=True)
-    wait_for(lambda: '"listening"' in open(log).read(), 15, 0.05, f"{tag} on {pod.name}")
-
-
 @pytest.fixture(scope="module")
 def lab():
     lab = make_lab("l4routes", nodes=2, pods_per_node=2, plain_per_node=0)
@@ -83,8 +76,8 @@ def lab():
             n.write_config("l4routes.yaml", text)
         for name, version in (("pod-1-0", "v1"), ("pod-1-1", "v2")):
             pod = lab.pod(name)
-            _spawn(lab, pod, [BACKEND, "--port", PORT, "--version", version], "http")
-            _spawn(lab, pod, [TLS_APP, "server", "--port", str(TLS_PORT), "--version", version,
+            start_app(lab, pod, [BACKEND, "--port", PORT, "--version", version], "http")
+            start_app(lab, pod, [TLS_APP, "server", "--port", str(TLS_PORT), "--version", version,
                               "--cert", cert, "--key", key], "tls")
         for n in lab.nodes:
             wait_for(lambda n=n: len(n.config_dump().get("virtualServices") or []) >= 2, 15, 0.2,

@@ -20,7 +20,7 @@ import sys
 
 import pytest
 
-from conftest import find_access, make_lab
+from conftest import find_access, make_lab, start_app
 from test_l7_routing import _start_backend
 from zlab import MESH_NS, PLAIN_NS, kube, metric_sum, wait_for
 
@@ -56,14 +56,6 @@ def _objects():
     ]
 
 
-def _start_ws(lab, pod, version):
-    log = os.path.join(lab.log_dir, f"ws-{pod.name}.log")
-    with open(log, "w") as out:
-        pod.spawn([sys.executable, WS_APP, "serve", "--port", str(WS_PORT), "--version", version],
-                  stdout=out, stderr=out, start_new_session=True)
-    wait_for(lambda: '"listening"' in open(log).read(), 20, 0.05, f"ws server {pod.name}")
-
-
 @pytest.fixture(scope="module")
 def lab():
     lab = make_lab("ws", nodes=2, pods_per_node=2, plain_per_node=1)
@@ -74,7 +66,7 @@ def lab():
         for n in lab.nodes:
             n.write_config("ws.yaml", text)
         for name, version in (("pod-1-0", "v1"), ("pod-1-1", "v2"), ("plain-1-0", "plain")):
-            _start_ws(lab, lab.pod(name), version)
+            start_app(lab, lab.pod(name), [WS_APP, "serve", "--port", WS_PORT, "--version", version], "ws")
         _start_backend(lab, lab.pod("pod-1-0"), WEB_PORT, "web")
         for n in lab.nodes:
             wait_for(lambda n=n: len(n.config_dump().get("virtualServices") or []) >= 1

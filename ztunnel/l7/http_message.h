@@ -14,27 +14,22 @@
 namespace zmesh::l7 {
 
 namespace http = boost::beast::http;
-// version() 11 or 10 for HTTP/1.x, 20 for a request that arrived as an HTTP/2 stream (the
-// :authority is then in Host, and the routing core treats it like any other). Trailers come
-// only from HTTP/2 clients and go only to HTTP/2 upstreams (HTTP/1.1 drops them both ways,
-// as Envoy does unless told otherwise).
-struct Request : http::request<http::string_body> {
-  using Base = http::request<http::string_body>;
-  using Base::Base;
-  Request() = default;
-  Request(Base&& base) : Base(std::move(base)) {}  // NOLINT: implicit, from Beast's parser
+// A Beast message with its trailers. Trailers come only from HTTP/2 peers and go only to
+// HTTP/2 peers (HTTP/1.1 drops them both ways, as Envoy does unless told otherwise); gRPC puts
+// grpc-status and grpc-message in a response's.
+template <class Message>
+struct WithTrailers : Message {
+  using Base = Message;
+  using Message::Message;
+  WithTrailers() = default;
+  WithTrailers(Message&& base) : Message(std::move(base)) {}  // NOLINT: implicit, from Beast
   route::HeaderList trailers;
 };
 
-// A response with its trailers: gRPC puts grpc-status and grpc-message there. HTTP/1.1
-// upstreams leave them empty (trailers of a chunked body are not kept).
-struct Response : http::response<http::string_body> {
-  using Base = http::response<http::string_body>;
-  using Base::Base;
-  Response() = default;
-  Response(Base&& base) : Base(std::move(base)) {}  // NOLINT: implicit, from Beast's parser
-  route::HeaderList trailers;
-};
+// version() 11 or 10 for HTTP/1.x, 20 for a request that arrived as an HTTP/2 stream (the
+// :authority is then in Host, and the routing core treats it like any other).
+using Request = WithTrailers<http::request<http::string_body>>;
+using Response = WithTrailers<http::response<http::string_body>>;
 
 inline constexpr size_t kMaxBody = 16 << 20;
 inline constexpr size_t kMaxHeader = 64 << 10;

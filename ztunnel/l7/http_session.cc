@@ -123,17 +123,18 @@ asio::awaitable<void> route_one(Downstream& d, Request& request, Handled& handle
   const unsigned version = request.version();
   facts.protocol = version == 20 ? "HTTP/2" : version == 10 ? "HTTP/1.0" : "HTTP/1.1";
   facts.grpc = is_grpc_request(request);
+  const auto upgrade = upgrade_kind(request);
   if (version != 10 && request.find(http::field::host) == request.end()) {
     handled.response = make_local_response(400, "missing Host header", version);
     handled.service = now.service;
   } else if ((version == 20 && request.method() == http::verb::connect) ||
-             upgrade_kind(request) == UpgradeKind::kOther) {
+             upgrade == UpgradeKind::kOther) {
     // Envoy answers CONNECT and upgrades other than WebSocket with 403 (upgrade_failed):
     // Istio configures only the websocket upgrade.
     handled.response = make_local_response(403, "", version);
     handled.service = now.service;
   } else {
-    if (upgrade_kind(request) == UpgradeKind::kH2c) drop_h2c_offer(request);
+    if (upgrade == UpgradeKind::kH2c) drop_h2c_offer(request);
     co_await route_request(d.ctx, d.worker, d.cache, config, d.pod, d.peers.source, now, request,
                            handled);
   }

@@ -1,11 +1,13 @@
 #include "l7/upgrade_tunnel.h"
 
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/write.hpp>
+#include <optional>
+
+#include "hbone/signal.h"
 
 namespace zmesh::l7 {
 namespace asio = boost::asio;
@@ -38,16 +40,15 @@ asio::awaitable<RelayResult> run_upgrade_tunnel(tcp::socket client,
     client_buffer.consume(client_buffer.size());
   }
 
-  // The relay reports through a callback; a timer that never expires is the wake-up.
-  asio::steady_timer finished(co_await asio::this_coro::executor,
-                              asio::steady_timer::time_point::max());
+  // The relay reports through a callback; this frame waits for it.
+  hbone::detail::Signal finished(co_await asio::this_coro::executor);
   auto relayed = std::make_shared<std::optional<RelayResult>>();
   auto channel = std::move(upstream.channel);
   channel->relay(std::move(client), {}, [relayed, &finished](const RelayResult& r) {
     *relayed = r;
-    finished.cancel();
+    finished.notify();
   });
-  while (!*relayed) co_await finished.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  while (!*relayed) co_await finished.wait();
   result.client_to_upstream += (*relayed)->client_to_upstream;
   result.upstream_to_client += (*relayed)->upstream_to_client;
   result.error = (*relayed)->error;
