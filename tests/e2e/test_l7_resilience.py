@@ -131,7 +131,7 @@ def lab():
         _start_backend(lab, lab.pod("pod-1-0"), POOL_PORT, "pool")
         _start_backend(lab, lab.pod("pod-1-0"), OUTLIER_PORT, "v1", "--fail-file", lab.fail_file)
         _start_backend(lab, lab.pod("pod-1-1"), OUTLIER_PORT, "v2")
-        _start_backend(lab, lab.pod("pod-0-1"), SINK_PORT, "sink", "--log-requests")
+        lab.sink_log = _start_backend(lab, lab.pod("pod-0-1"), SINK_PORT, "sink", "--log-requests")
         for n in lab.nodes:
             wait_for(lambda n=n: len(n.config_dump().get("virtualServices") or []) >= 2, 15, 0.2,
                      f"VirtualServices loaded on {n.name}")
@@ -167,8 +167,7 @@ def requests_total(lab, **match) -> float:
 
 
 def _sink_requests(lab, path_prefix):
-    log = os.path.join(lab.log_dir, f"l7-backend-pod-0-1-{SINK_PORT}.log")
-    lines = [json.loads(l) for l in open(log) if l.startswith('{"request"')]
+    lines = [json.loads(l) for l in open(lab.sink_log) if l.startswith('{"request"')]
     return [l for l in lines if l["request"].startswith(path_prefix)]
 
 

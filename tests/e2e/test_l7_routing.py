@@ -122,8 +122,8 @@ def lab():
         yield lab
 
 
-def _start_backend(lab, pod, port, version, *extra):
-    start_app(lab, pod, [BACKEND, "--port", port, "--version", version, *extra], f"l7-backend-{port}", 15)
+def _start_backend(lab, pod, port, version, *extra) -> str:
+    return start_app(lab, pod, [BACKEND, "--port", port, "--version", version, *extra], f"l7-backend-{port}", 15)
 
 
 def request(lab, path, count=1, host=REVIEWS_IP, port=PORT, headers=(), method="GET",
