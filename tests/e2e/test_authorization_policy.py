@@ -19,15 +19,13 @@ Each policy is written to every node's config dir; the tests wait for the behavi
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
 from conftest import Snapshot, closed_after, find_access, held, wait_metric_delta
 from mesh_tools import CLOSED, CertKit, hbone_client, mtls_lab
-from zlab import APP_PORT, LabError, kube, wait_for
-from zlab.lab import PODTOOL
+from policy_checks import assert_holds, reaches, refused, serve_extra_port, wait_state
+from zlab import APP_PORT, kube, wait_for
 
 POLICY_FILE = "authorization-policy.yaml"
 EXTRA_PORT = 9090
@@ -51,11 +49,7 @@ def authz(name: str, namespace: str, action: str, rules: list, selector: dict | 
 def lab():
     with mtls_lab("authz") as lab:
         pod = lab.pod("pod-1-0")  # a second app port, for the port-level DENY
-        out = open(os.path.join(lab.log_dir, "pod-1-0-9090.log"), "w")
-        pod.spawn([sys.executable, PODTOOL, "serve", "--port", EXTRA_PORT, "--name", pod.full_name,
-                   "--results", pod.results_path], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        out.close()
-        wait_for(lambda: '"listening"' in open(out.name).read(), 15, 0.05, "podtool on :9090")
+        serve_extra_port(lab, pod, EXTRA_PORT)
         yield lab
 
 
@@ -82,30 +76,6 @@ def policy(lab):
     remove_policy(lab)
     wait_for(lambda: reaches(lab.pod("pod-0-1"), lab.pod("pod-1-0")) and reaches(lab.pod("plain-0-0"), lab.pod("pod-1-0")),
              15, 0.3, "open access after removing the policy")
-
-
-def reaches(src, dst, port: int = APP_PORT) -> bool:
-    """A WHO from src to dst:port answered by dst's app."""
-    r = src.who(dst.ip, port, io_timeout=3, check=False, timeout=15)
-    return r["rc"] == 0 and r.get("pod") == dst.full_name
-
-
-def refused(src, dst, port: int = APP_PORT) -> bool:
-    """Connected, then closed without an answer (not a hang: a timeout does not count)."""
-    r = src.who(dst.ip, port, io_timeout=3, check=False, timeout=15)
-    return r["rc"] != 0 and "pod" not in r and "timed out" not in r.get("error", "")
-
-
-def wait_state(what: str, pred, timeout: float = 15.0) -> None:
-    try:
-        wait_for(pred, timeout, 0.3, what)
-    except LabError as e:
-        raise AssertionError(str(e)) from None
-
-
-def assert_holds(what: str, pred, times: int = 3) -> None:
-    for i in range(times):
-        assert pred(), f"{what} (check {i + 1}/{times})"
 
 
 def python_peer_status(lab, kit, as_pod, dst, port: int = APP_PORT) -> int:

@@ -18,16 +18,14 @@ Each policy is written to every node's config dir; the tests wait for the behavi
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
 from conftest import (Snapshot, assert_same_bytes, closed_after, find_access, held, server_record,
                       wait_metric_delta)
 from mesh_tools import OPENED, mtls_lab
+from policy_checks import assert_holds, reaches, refused, serve_extra_port, wait_state
 from zlab import APP_PORT, LabError, kube, wait_for
-from zlab.lab import PODTOOL
 
 POLICY_FILE = "peer-authentication.yaml"
 EXTRA_PORT = 9090
@@ -48,11 +46,7 @@ def peer_authentication(name: str, namespace: str, mode: str, selector: dict | N
 def lab():
     with mtls_lab("peerauth") as lab:
         pod = lab.pod("pod-1-0")  # a second app port on pod-1-0 for the port-level exception
-        out = open(os.path.join(lab.log_dir, "pod-1-0-9090.log"), "w")
-        pod.spawn([sys.executable, PODTOOL, "serve", "--port", EXTRA_PORT, "--name", pod.full_name,
-                   "--results", pod.results_path], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        out.close()
-        wait_for(lambda: '"listening"' in open(out.name).read(), 15, 0.05, "podtool on :9090")
+        serve_extra_port(lab, pod, EXTRA_PORT)
         yield lab
 
 
@@ -70,30 +64,6 @@ def policy(lab):
             pass
     # leave the module PERMISSIVE again for the next test
     wait_for(lambda: reaches(lab.pod("plain-0-0"), lab.pod("pod-1-0")), 15, 0.3, "PERMISSIVE after removing the policy")
-
-
-def reaches(src, dst, port: int = APP_PORT) -> bool:
-    """A WHO from src to dst:port answered by dst's app."""
-    r = src.who(dst.ip, port, io_timeout=3, check=False, timeout=15)
-    return r["rc"] == 0 and r.get("pod") == dst.full_name
-
-
-def refused(src, dst, port: int = APP_PORT) -> bool:
-    """Connected, then closed without an answer (not a hang: a timeout does not count)."""
-    r = src.who(dst.ip, port, io_timeout=3, check=False, timeout=15)
-    return r["rc"] != 0 and "pod" not in r and "timed out" not in r.get("error", "")
-
-
-def wait_state(what: str, pred, timeout: float = 15.0) -> None:
-    try:
-        wait_for(pred, timeout, 0.3, what)
-    except LabError as e:
-        raise AssertionError(str(e)) from None
-
-
-def assert_holds(what: str, pred, times: int = 3) -> None:
-    for i in range(times):
-        assert pred(), f"{what} (check {i + 1}/{times})"
 
 
 def mesh_still_works(lab, tag: str) -> None:

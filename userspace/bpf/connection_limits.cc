@@ -6,6 +6,7 @@
 #include <string>
 
 #include "bpf/map_keys.h"
+#include "common/endpoint_text.h"
 #include "zmesh.h"
 
 namespace zmesh::bpf {
@@ -33,12 +34,6 @@ std::vector<zmesh_conn_limit_key> keys_of(int fd) {
     prev = &out.back();
   }
   return out;
-}
-
-std::string describe(const Endpoint& ep) {
-  std::string addr = ep.address().to_string();
-  if (ep.address().is_v6()) addr = "[" + addr + "]";
-  return addr + ":" + std::to_string(ep.port());
 }
 
 }  // namespace
@@ -79,8 +74,8 @@ Result<void> sync_connection_limits(int limits_fd, int counts_fd,
   for (const auto& key : keys_of(limits_fd)) {
     if (wanted.contains(to_endpoint(key))) continue;
     if (bpf_map_delete_elem(limits_fd, &key) != 0 && errno != ENOENT)
-      return errno_error("delete connection limit of " + describe(to_endpoint(key)), errno);
-    note("removed limit of " + describe(to_endpoint(key)));
+      return errno_error("delete connection limit of " + endpoint_text(to_endpoint(key)), errno);
+    note("removed limit of " + endpoint_text(to_endpoint(key)));
   }
   for (const auto& [destination, max_connections] : wanted) {
     zmesh_conn_limit_key key = make_key(destination);
@@ -91,8 +86,9 @@ Result<void> sync_connection_limits(int limits_fd, int counts_fd,
     zmesh_conn_limit value{};
     value.max_connections = max_connections;
     if (bpf_map_update_elem(limits_fd, &key, &value, BPF_ANY) != 0)
-      return errno_error("set connection limit of " + describe(destination), errno);
-    note("maxConnections " + std::to_string(max_connections) + " for " + describe(destination));
+      return errno_error("set connection limit of " + endpoint_text(destination), errno);
+    note("maxConnections " + std::to_string(max_connections) + " for " +
+         endpoint_text(destination));
   }
   // A count whose limit is gone and that nobody holds is dead weight. One with active slots
   // stays, so the limit, if it comes back, still sees those connections.

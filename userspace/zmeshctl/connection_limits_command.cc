@@ -4,18 +4,13 @@
 #include <nlohmann/json.hpp>
 
 #include "bpf/datapath.h"
+#include "common/endpoint_text.h"
 #include "table.h"
 
 namespace zmesh::zmeshctl {
 namespace {
 
 using nlohmann::json;
-
-std::string to_string(const bpf::Endpoint& ep) {
-  std::string addr = ep.address().to_string();
-  if (ep.address().is_v6()) addr = "[" + addr + "]";
-  return addr + ":" + std::to_string(ep.port());
-}
 
 int run_connection_limits(const GlobalOptions& options) {
   auto maps = bpf::PinnedMaps::open(options.pin_root);
@@ -25,7 +20,7 @@ int run_connection_limits(const GlobalOptions& options) {
   if (options.json()) {
     json out = json::array();
     for (const auto& l : limits)
-      out.push_back({{"destination", to_string(l.destination)},
+      out.push_back({{"destination", endpoint_text(l.destination)},
                      {"maxConnections", l.max_connections},
                      {"active", l.active},
                      {"rejected", l.rejected}});
@@ -34,7 +29,7 @@ int run_connection_limits(const GlobalOptions& options) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& l : limits)
-    rows.push_back({to_string(l.destination),
+    rows.push_back({endpoint_text(l.destination),
                     l.max_connections ? std::to_string(l.max_connections) : "- (removed)",
                     std::to_string(l.active), std::to_string(l.rejected)});
   std::cout << render_table({"DESTINATION", "MAX CONNECTIONS", "ACTIVE", "REJECTED"}, rows);

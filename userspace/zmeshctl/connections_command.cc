@@ -5,18 +5,13 @@
 #include <nlohmann/json.hpp>
 
 #include "bpf/datapath.h"
+#include "common/endpoint_text.h"
 #include "table.h"
 
 namespace zmesh::zmeshctl {
 namespace {
 
 using nlohmann::json;
-
-std::string to_string(const bpf::Endpoint& ep) {
-  std::string addr = ep.address().to_string();
-  if (ep.address().is_v6()) addr = "[" + addr + "]";
-  return addr + ":" + std::to_string(ep.port());
-}
 
 int run_connections(const GlobalOptions& options, const std::string& pod_filter) {
   auto maps = bpf::PinnedMaps::open(options.pin_root);
@@ -31,16 +26,16 @@ int run_connections(const GlobalOptions& options, const std::string& pod_filter)
     json out = json::array();
     for (const auto& c : connections)
       out.push_back({{"pod", c.pod},
-                     {"src", to_string(c.src)},
-                     {"orig_dst", to_string(c.orig_dst)},
-                     {"redirected_to", to_string(c.dst)},
+                     {"src", endpoint_text(c.src)},
+                     {"orig_dst", endpoint_text(c.orig_dst)},
+                     {"redirected_to", endpoint_text(c.dst)},
                      {"netns_cookie", c.netns_cookie}});
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& c : connections)
-    rows.push_back({c.pod.empty() ? "-" : c.pod, to_string(c.src), to_string(c.orig_dst),
+    rows.push_back({c.pod.empty() ? "-" : c.pod, endpoint_text(c.src), endpoint_text(c.orig_dst),
                     std::to_string(c.netns_cookie)});
   std::cout << render_table({"POD", "SRC", "ORIG DST", "NETNS COOKIE"}, rows);
   return kExitOk;

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "common/accept_loop.h"
+#include "common/tcp_listen.h"
 
 namespace zmesh::admin {
 namespace {
@@ -28,12 +29,6 @@ constexpr auto kWriteTimeout = std::chrono::seconds(10);
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
 constexpr uint64_t kBodyLimit = 1 << 20;
 constexpr uint32_t kHeaderLimit = 16 << 10;
-
-std::string describe(const tcp::endpoint& ep) {
-  std::string addr = ep.address().to_string();
-  if (ep.address().is_v6()) addr = "[" + addr + "]";
-  return addr + ":" + std::to_string(ep.port());
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -210,18 +205,7 @@ HttpServer::~HttpServer() {
 }
 
 Result<void> HttpServer::start() {
-  auto& acc = impl_->acceptor;
-  const std::string where = describe(impl_->listen);
-  beast::error_code ec;
-  auto fail = [&](const char* step) {
-    beast::error_code ignored;
-    acc.close(ignored);
-    return make_error("cannot listen on " + where + ": " + step + ": " + ec.message());
-  };
-  if (acc.open(impl_->listen.protocol(), ec)) return fail("socket");
-  if (acc.set_option(asio::socket_base::reuse_address(true), ec)) return fail("SO_REUSEADDR");
-  if (acc.bind(impl_->listen, ec)) return fail("bind");
-  if (acc.listen(asio::socket_base::max_listen_connections, ec)) return fail("listen");
+  if (auto listening = listen_tcp(impl_->acceptor, impl_->listen); !listening) return listening;
   asio::co_spawn(impl_->io, accept_loop(impl_), asio::detached);
   return ok();
 }

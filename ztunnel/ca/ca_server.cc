@@ -14,6 +14,8 @@
 #include "ca/certificate_handler.h"
 #include "ca/sign_protocol.h"
 #include "common/accept_loop.h"
+#include "common/endpoint_text.h"
+#include "common/tcp_listen.h"
 
 namespace zmesh::ca {
 namespace {
@@ -31,12 +33,6 @@ constexpr auto kShutdownTimeout = std::chrono::seconds(2);
 // A CSR is about 1 KiB; nothing legitimate comes near these.
 constexpr uint64_t kBodyLimit = 64 << 10;
 constexpr uint32_t kHeaderLimit = 8 << 10;
-
-std::string describe(const tcp::endpoint& ep) {
-  std::string addr = ep.address().to_string();
-  if (ep.address().is_v6()) addr = "[" + addr + "]";
-  return addr + ":" + std::to_string(ep.port());
-}
 
 http::response<http::string_body> make_response(const HttpAnswer& a, bool keep_alive) {
   http::response<http::string_body> res;
@@ -128,7 +124,7 @@ asio::awaitable<bool> exchange(Impl& self, TlsStream& stream, beast::flat_buffer
 template <typename Impl>
 asio::awaitable<void> serve(std::shared_ptr<Impl> self, tcp::socket socket) {
   beast::error_code ec;
-  const std::string from = describe(socket.remote_endpoint(ec));
+  const std::string from = endpoint_text(socket.remote_endpoint(ec));
   auto tls = self->tls;  // set_tls may replace it while this session runs
   TlsStream stream(std::move(socket), *tls);
   SessionRegistration registration(self->sessions, &beast::get_lowest_layer(stream));
@@ -172,18 +168,7 @@ CaServer::~CaServer() {
 }
 
 Result<void> CaServer::start() {
-  auto& acc = impl_->acceptor;
-  const std::string where = describe(impl_->listen);
-  beast::error_code ec;
-  auto fail = [&](const char* step) {
-    beast::error_code ignored;
-    acc.close(ignored);
-    return make_error("cannot listen on " + where + ": " + step + ": " + ec.message());
-  };
-  if (acc.open(impl_->listen.protocol(), ec)) return fail("socket");
-  if (acc.set_option(asio::socket_base::reuse_address(true), ec)) return fail("SO_REUSEADDR");
-  if (acc.bind(impl_->listen, ec)) return fail("bind");
-  if (acc.listen(asio::socket_base::max_listen_connections, ec)) return fail("listen");
+  if (auto listening = listen_tcp(impl_->acceptor, impl_->listen); !listening) return listening;
   asio::co_spawn(impl_->io, accept_loop(impl_), asio::detached);
   return ok();
 }

@@ -6,6 +6,8 @@
 #include <array>
 #include <cctype>
 
+#include "common/endpoint_text.h"
+
 namespace zmesh::hbone {
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -45,13 +47,6 @@ bool is_lower_case(const std::string& name) {
 }
 
 }  // namespace
-
-std::string format_authority(const tcp::endpoint& endpoint) {
-  const auto& address = endpoint.address();
-  std::string host = address.to_string();
-  if (address.is_v6()) host = "[" + host + "]";
-  return host + ":" + std::to_string(endpoint.port());
-}
 
 Result<tcp::endpoint> parse_authority(const std::string& authority) {
   std::string host, port;
@@ -94,7 +89,7 @@ std::string make_forwarded(const asio::ip::address& client) {
 }
 
 Headers build_connect_headers(const ConnectRequest& request) {
-  Headers headers{{":method", "CONNECT"}, {":authority", format_authority(request.target)}};
+  Headers headers{{":method", "CONNECT"}, {":authority", endpoint_text(request.target)}};
   if (!request.forwarded.empty()) headers.push_back({"forwarded", request.forwarded});
   if (!request.baggage.empty()) headers.push_back({"baggage", request.baggage});
   headers.push_back(

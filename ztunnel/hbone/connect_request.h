@@ -32,8 +32,7 @@ Headers build_connect_headers(const ConnectRequest& request);
 // :scheme/:path (plain CONNECT has neither).
 Result<ConnectRequest> parse_connect_headers(const Headers& headers);
 
-// "10.0.0.1:80", "[fd00::1]:80"
-std::string format_authority(const boost::asio::ip::tcp::endpoint& endpoint);
+// The inverse of endpoint_text (common/endpoint_text.h), which writes the :authority.
 Result<boost::asio::ip::tcp::endpoint> parse_authority(const std::string& authority);
 
 // A fresh W3C traceparent: "00-<32 hex trace id>-<16 hex span id>-01".

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/endpoint_text.h"
 #include "hbone/dial.h"
 #include "hbone/session.h"
 #include "hbone/signal.h"
@@ -25,7 +26,7 @@ struct Dial {
 };
 
 std::string key_string(const PoolKey& key) {
-  return key.source + '\n' + format_authority(key.hbone_addr);
+  return key.source + '\n' + endpoint_text(key.hbone_addr);
 }
 
 }  // namespace

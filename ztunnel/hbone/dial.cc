@@ -8,13 +8,15 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <string_view>
 
+#include "common/endpoint_text.h"
+
 namespace zmesh::hbone::detail {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
 asio::awaitable<Result<std::shared_ptr<Session>>> dial_session(
     tcp::endpoint address, const ConnectOptions& options, const SessionOptions& session_options) {
-  const std::string where = format_authority(address);
+  const std::string where = endpoint_text(address);
   if (!options.dial || !options.tls) co_return make_error("HBONE " + where + ": no dialer or TLS");
   auto socket = co_await options.dial(address);
   if (!socket) co_return make_error("dial " + where + ": " + socket.error().message);

@@ -83,7 +83,7 @@ asio::awaitable<AttemptResult> attempt(proxy::ProxyContext& ctx, proxy::WorkerSt
 
   AttemptResult r;
   r.workload = dest.members[endpoint].workload;
-  r.upstream_addr = proxy::to_string(dest.targets[endpoint]);
+  r.upstream_addr = endpoint_text(dest.targets[endpoint]);
   bool mesh = r.workload && r.workload->ambient;
   // Per destination (Envoy's pools are per cluster): a connection opened under another
   // subset's or Service's limits must not dodge this destination's maxConnections.

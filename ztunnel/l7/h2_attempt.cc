@@ -43,7 +43,7 @@ asio::awaitable<AttemptResult> attempt_h2(
     const ForwardRequest& request, std::optional<std::chrono::steady_clock::time_point> deadline) {
   AttemptResult r;
   r.workload = dest.members[endpoint].workload;
-  r.upstream_addr = proxy::to_string(dest.targets[endpoint]);
+  r.upstream_addr = endpoint_text(dest.targets[endpoint]);
   bool mesh = r.workload && r.workload->ambient;
   std::string key = pod->uid + "|" + dest.key + (mesh ? "|hbone|" : "|tcp|") + r.upstream_addr;
 

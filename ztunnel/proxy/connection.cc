@@ -15,14 +15,6 @@ namespace zmesh::proxy {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-std::string to_string(const tcp::endpoint& e) {
-  auto a = e.address();
-  if (a.is_v6() && a.to_v6().is_v4_mapped())
-    a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
-  return a.is_v6() ? "[" + a.to_string() + "]:" + std::to_string(e.port())
-                   : a.to_string() + ":" + std::to_string(e.port());
-}
-
 asio::awaitable<Result<tcp::socket>> dial(ProxyContext& ctx, const PodNetns& pod,
                                           const tcp::endpoint& to,
                                           std::chrono::milliseconds timeout) {
@@ -44,8 +36,8 @@ asio::awaitable<Result<tcp::socket>> dial(ProxyContext& ctx, const PodNetns& pod
   });
   co_await sock.async_connect(to, asio::redirect_error(asio::use_awaitable, ec));
   timer.cancel();
-  if (timed_out) co_return make_error("connect " + to_string(to) + ": timed out");
-  if (ec) co_return make_error("connect " + to_string(to) + ": " + ec.message());
+  if (timed_out) co_return make_error("connect " + endpoint_text(to) + ": timed out");
+  if (ec) co_return make_error("connect " + endpoint_text(to) + ": " + ec.message());
   co_return std::move(sock);
 }
 

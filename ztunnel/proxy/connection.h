@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 
+#include "common/endpoint_text.h"
 #include "common/relay_deadline.h"
 #include "common/relay_stats.h"
 #include "common/result.h"
@@ -64,7 +65,5 @@ boost::asio::awaitable<void> dial_and_relay(ProxyContext& ctx, WorkerState& work
 
 // Access log for a connection that never got an upstream.
 void report_failure(ProxyContext& ctx, const ConnectionPeers& peers, const std::string& error);
-
-std::string to_string(const boost::asio::ip::tcp::endpoint& endpoint);
 
 }  // namespace zmesh::proxy

@@ -56,7 +56,8 @@ asio::awaitable<Result<std::shared_ptr<hbone::Stream>>> open_hbone_stream(
 
   auto stream = co_await worker.hbone->connect(key, options, std::move(request));
   if (!stream)
-    co_return make_error("HBONE to " + to_string(key.hbone_addr) + ": " + stream.error().message);
+    co_return make_error("HBONE to " + endpoint_text(key.hbone_addr) + ": " +
+                         stream.error().message);
   co_return std::move(*stream);
 }
 

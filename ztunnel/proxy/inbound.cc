@@ -27,8 +27,8 @@ asio::awaitable<void> handle_inbound(ProxyContext& ctx, WorkerState& worker,
   ConnectionPeers peers;
   peers.reporter = "destination";
   peers.direction = "inbound";
-  peers.src_addr = to_string(peer);
-  peers.dst_addr = to_string(local);
+  peers.src_addr = endpoint_text(peer);
+  peers.dst_addr = endpoint_text(local);
   peers.source = snapshot->workload_by_ip(peer.address()).get();
   peers.destination = snapshot->workload_by_uid(pod->uid).get();
   if (peers.destination)

@@ -43,8 +43,8 @@ asio::awaitable<void> serve_stream(ProxyContext& ctx, WorkerState& worker,
   ConnectionPeers peers;
   peers.reporter = "destination";
   peers.direction = "inbound";
-  peers.src_addr = to_string(peer->addr);
-  peers.dst_addr = to_string(request.target);
+  peers.src_addr = endpoint_text(peer->addr);
+  peers.dst_addr = endpoint_text(request.target);
   peers.source = snapshot->workload_by_ip(peer->addr.address()).get();
   peers.destination = snapshot->workload_by_uid(pod->uid).get();
   if (peers.destination)
@@ -99,7 +99,7 @@ asio::awaitable<void> handle_inbound_hbone(ProxyContext& ctx, WorkerState& worke
   peer->creds = co_await pod_credentials(pod->identity.get());
   if (!peer->creds) {
     spdlog::warn("pod {}: HBONE from {} refused: no workload certificate yet", pod->uid,
-                 to_string(peer->addr));
+                 endpoint_text(peer->addr));
     co_return;
   }
 
@@ -112,13 +112,13 @@ asio::awaitable<void> handle_inbound_hbone(ProxyContext& ctx, WorkerState& worke
                                 asio::redirect_error(asio::use_awaitable, ec));
   timer.cancel();
   if (ec) {
-    spdlog::info("pod {}: TLS handshake from {} refused: {}", pod->uid, to_string(peer->addr),
+    spdlog::info("pod {}: TLS handshake from {} refused: {}", pod->uid, endpoint_text(peer->addr),
                  ec.message());
     co_return;
   }
   auto id = identity::peer_identity(tls->native_handle());
   if (!id) {
-    spdlog::info("pod {}: HBONE peer {} without identity: {}", pod->uid, to_string(peer->addr),
+    spdlog::info("pod {}: HBONE peer {} without identity: {}", pod->uid, endpoint_text(peer->addr),
                  id.error().message);
     co_return;
   }

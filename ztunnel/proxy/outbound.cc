@@ -52,16 +52,16 @@ asio::awaitable<void> handle_outbound(ProxyContext& ctx, WorkerState& worker,
   peers.source = snapshot->workload_by_uid(pod->uid).get();
   // The app's socket is bound to loopback (its destination was rewritten to 127.0.0.1); report
   // it under the pod's address, as the peer sees the connection.
-  peers.src_addr = to_string(tcp::endpoint(pod->ip, peer.port()));
+  peers.src_addr = endpoint_text(tcp::endpoint(pod->ip, peer.port()));
 
   auto orig = ctx.datapath.lookup_orig_dst(pod->cookie, peer, local);
   if (!orig) {
     // Not a redirected socket: someone dialed 15001 directly. Never proxy to ourselves.
-    peers.dst_addr = to_string(local);
+    peers.dst_addr = endpoint_text(local);
     report_failure(ctx, peers, "no original destination recorded (direct call to 15001)");
     co_return;
   }
-  peers.dst_addr = to_string(*orig);
+  peers.dst_addr = endpoint_text(*orig);
 
   // A VirtualService tcp[] route picks the destination of a byte stream; else a Service port
   // that speaks HTTP (or has VirtualService http routes) is routed request by request (l7/);
@@ -88,7 +88,7 @@ asio::awaitable<void> handle_outbound(ProxyContext& ctx, WorkerState& worker,
   }
   peers.destination = target->workload.get();
   peers.service = target->service.get();
-  peers.dst_addr = to_string(target->endpoint);
+  peers.dst_addr = endpoint_text(target->endpoint);
   std::optional<upstream::ConnectionSettings> settings;
   if (target->service)
     settings = tcp_settings(worker, snapshot, peers.source, *target->service, orig->port());
