@@ -1,5 +1,6 @@
 // When the reflector tries the API server again: backoff with jitter and a cap, Retry-After
-// on 429/5xx, an immediate re-list on a first 410, a token re-read on 401, never no wait.
+// on 429/5xx, an immediate re-list on a 410 unless it follows one, a token re-read on 401,
+// never no wait.
 #include <gtest/gtest.h>
 
 #include "kube/retry_policy.h"
@@ -44,6 +45,18 @@ TEST(KubeRetryPlan, GoneRelistsAtOnceTheFirstTimeOnly) {
   RetryPlan again = plan_retry(410, std::nullopt, b, 0.5);  // 410 straight after a re-list
   EXPECT_TRUE(again.relist);
   EXPECT_GT(again.delay, milliseconds(0));
+}
+
+TEST(KubeRetryPlan, GoneAfterAnOutageRelistsAtOnce) {
+  Backoff b(milliseconds(100), milliseconds(1000));
+  for (int i = 0; i < 8; ++i) (void)plan_retry(0, std::nullopt, b, 0.5);       // connection refused
+  EXPECT_EQ(plan_retry(503, std::nullopt, b, 0.5).delay, milliseconds(1000));  // starting up
+  // The server is back and says the watch's resourceVersion is gone: list again now, not
+  // after the outage's longest step.
+  RetryPlan gone = plan_retry(410, std::nullopt, b, 0.5);
+  EXPECT_TRUE(gone.relist);
+  EXPECT_EQ(gone.delay, milliseconds(0));
+  EXPECT_EQ(plan_retry(410, std::nullopt, b, 0.5).delay, milliseconds(1000));  // gone again
 }
 
 TEST(KubeRetryPlan, RetryAfterWinsOn429And5xxWithinBounds) {

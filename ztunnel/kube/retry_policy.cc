@@ -42,9 +42,12 @@ RetryPlan plan_retry(unsigned status, std::optional<std::chrono::seconds> retry_
   RetryPlan plan;
   plan.relist = status == 410;
   plan.refresh_token = status == 401;
-  if (plan.relist && backoff.failures() == 0) {
-    // A first 410 is routine (compaction): list again at once. A 410 right after a re-list
-    // is not, and backs off like any failure.
+  const bool gone_again = backoff.gone();
+  backoff.set_gone(plan.relist);
+  if (plan.relist && !gone_again) {
+    // A 410 is routine (compaction, or a server back from an outage that compacted meanwhile):
+    // list again at once, whatever failed before it. A 410 right after a re-list is not, and
+    // backs off like any failure.
     backoff.next(unit_random);
     return plan;
   }

@@ -18,12 +18,20 @@ class Backoff {
   // The next wait: initial, doubling up to max, each scaled by 0.8 .. 1.2 (`unit_random` in
   // [0, 1)) so many nodes do not hit a recovering server in lockstep.
   ms next(double unit_random);
-  void reset() { attempt_ = 0; }
+  void reset() {
+    attempt_ = 0;
+    gone_ = false;
+  }
   unsigned failures() const { return attempt_; }
+
+  // Whether the last failure was a 410 Gone.
+  bool gone() const { return gone_; }
+  void set_gone(bool gone) { gone_ = gone; }
 
  private:
   ms initial_, max_;
   unsigned attempt_ = 0;
+  bool gone_ = false;
 };
 
 // Retry-After: delta-seconds or an HTTP-date (RFC 9110). nullopt when unparsable; a date in
