@@ -107,7 +107,7 @@ struct zmesh_conn_limit {
 /* zmesh_conn_counts value, written by the programs only (atomics), so a daemon changing the
  * limit can never reset or race a live count. Node-wide: all pods of the node share it. */
 struct zmesh_conn_count {
-  __u32 active;   /* app sockets holding a slot */
+  __u32 active; /* app sockets holding a slot */
   __u32 pad;
   __u64 rejected; /* connects refused at the limit */
 };

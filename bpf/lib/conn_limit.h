@@ -46,8 +46,8 @@ static __always_inline struct zmesh_conn_count* zmesh_conn_count_get(
  * without a limit, and sockets whose slot cannot be recorded, pass uncounted (fail open:
  * a slot that could never be given back would shrink the limit for good).
  */
-static __always_inline bool zmesh_conn_limit_take(struct bpf_sock* sk,
-                                                  const struct zmesh_ip* dst, __u16 port) {
+static __always_inline bool zmesh_conn_limit_take(struct bpf_sock* sk, const struct zmesh_ip* dst,
+                                                  __u16 port) {
   struct zmesh_conn_limit_key key;
   struct zmesh_conn_limit* limit;
   struct zmesh_conn_count* count;

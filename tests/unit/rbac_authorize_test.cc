@@ -37,7 +37,9 @@ const ConnectionView kOther = conn("10.0.1.7", "bank", "teller");
 const ConnectionView kPlain = conn("192.168.5.5", "", "");
 const ConnectionView kV6 = conn("fd00::1:2", "shop", "web", 8080, "fd00::9");
 
-IpBlock cidr(const std::string& text) { return *IpBlock::parse(text); }
+IpBlock cidr(const std::string& text) {
+  return *IpBlock::parse(text);
+}
 
 AuthorizationPolicy policy(AuthzAction action, std::vector<AuthzRule> rules,
                            const std::string& name = "p", bool dry_run = false) {
@@ -49,11 +51,16 @@ AuthorizationPolicy policy(AuthzAction action, std::vector<AuthzRule> rules,
   p.dry_run = dry_run;
   return p;
 }
-AuthzRule from(AuthzSource s) { return AuthzRule{{std::move(s)}, {}, {}}; }
-AuthzRule to(AuthzOperation op) { return AuthzRule{{}, {std::move(op)}, {}}; }
+AuthzRule from(AuthzSource s) {
+  return AuthzRule{{std::move(s)}, {}, {}};
+}
+AuthzRule to(AuthzOperation op) {
+  return AuthzRule{{}, {std::move(op)}, {}};
+}
 AuthzRule when(std::string key, std::vector<std::string> values,
                std::vector<std::string> not_values = {}) {
-  return AuthzRule{{}, {}, {AuthzCondition{std::move(key), std::move(values), std::move(not_values)}}};
+  return AuthzRule{
+      {}, {}, {AuthzCondition{std::move(key), std::move(values), std::move(not_values)}}};
 }
 
 // One ALLOW policy with one rule: which of web / other / plain / v6 it admits.
@@ -76,65 +83,161 @@ TEST_P(AllowTable, AdmitsExactlyTheMatchingConnections) {
   EXPECT_EQ(authorize(applicable, kV6).allowed, row.v6) << "v6";
 }
 
-AuthzSource principals(std::vector<std::string> v) { AuthzSource s; s.principals = v; return s; }
-AuthzSource not_principals(std::vector<std::string> v) { AuthzSource s; s.not_principals = v; return s; }
-AuthzSource namespaces(std::vector<std::string> v) { AuthzSource s; s.namespaces = v; return s; }
-AuthzSource not_namespaces(std::vector<std::string> v) { AuthzSource s; s.not_namespaces = v; return s; }
-AuthzSource sas(std::vector<std::string> v) { AuthzSource s; s.service_accounts = v; return s; }
-AuthzSource not_sas(std::vector<std::string> v) { AuthzSource s; s.not_service_accounts = v; return s; }
-AuthzSource ips(std::vector<IpBlock> v) { AuthzSource s; s.ip_blocks = v; return s; }
-AuthzSource not_ips(std::vector<IpBlock> v) { AuthzSource s; s.not_ip_blocks = v; return s; }
-AuthzOperation ports(std::vector<uint16_t> v) { AuthzOperation o; o.ports = v; return o; }
-AuthzOperation not_ports(std::vector<uint16_t> v) { AuthzOperation o; o.not_ports = v; return o; }
+AuthzSource principals(std::vector<std::string> v) {
+  AuthzSource s;
+  s.principals = v;
+  return s;
+}
+AuthzSource not_principals(std::vector<std::string> v) {
+  AuthzSource s;
+  s.not_principals = v;
+  return s;
+}
+AuthzSource namespaces(std::vector<std::string> v) {
+  AuthzSource s;
+  s.namespaces = v;
+  return s;
+}
+AuthzSource not_namespaces(std::vector<std::string> v) {
+  AuthzSource s;
+  s.not_namespaces = v;
+  return s;
+}
+AuthzSource sas(std::vector<std::string> v) {
+  AuthzSource s;
+  s.service_accounts = v;
+  return s;
+}
+AuthzSource not_sas(std::vector<std::string> v) {
+  AuthzSource s;
+  s.not_service_accounts = v;
+  return s;
+}
+AuthzSource ips(std::vector<IpBlock> v) {
+  AuthzSource s;
+  s.ip_blocks = v;
+  return s;
+}
+AuthzSource not_ips(std::vector<IpBlock> v) {
+  AuthzSource s;
+  s.not_ip_blocks = v;
+  return s;
+}
+AuthzOperation ports(std::vector<uint16_t> v) {
+  AuthzOperation o;
+  o.ports = v;
+  return o;
+}
+AuthzOperation not_ports(std::vector<uint16_t> v) {
+  AuthzOperation o;
+  o.not_ports = v;
+  return o;
+}
 
 INSTANTIATE_TEST_SUITE_P(
     Rbac, AllowTable,
     ::testing::Values(
         //                                                                 web  other  plain  v6
         AllowRow{"EmptyRuleMatchesAll", AuthzRule{}, true, true, true, true},
-        AllowRow{"PrincipalExact", from(principals({"cluster.local/ns/shop/sa/web"})), true, false, false, true},
-        AllowRow{"PrincipalWithSpiffeSchemeNeverMatches", from(principals({"spiffe://cluster.local/ns/shop/sa/web"})), false, false, false, false},
-        AllowRow{"PrincipalPrefix", from(principals({"cluster.local/ns/bank/*"})), false, true, false, false},
+        AllowRow{"PrincipalExact", from(principals({"cluster.local/ns/shop/sa/web"})), true, false,
+                 false, true},
+        AllowRow{"PrincipalWithSpiffeSchemeNeverMatches",
+                 from(principals({"spiffe://cluster.local/ns/shop/sa/web"})), false, false, false,
+                 false},
+        AllowRow{"PrincipalPrefix", from(principals({"cluster.local/ns/bank/*"})), false, true,
+                 false, false},
         AllowRow{"PrincipalSuffix", from(principals({"*/sa/web"})), true, false, false, true},
         AllowRow{"PrincipalPresence", from(principals({"*"})), true, true, false, true},
-        AllowRow{"PrincipalsOred", from(principals({"*/sa/teller", "*/sa/web"})), true, true, false, true},
-        AllowRow{"NotPrincipal", from(not_principals({"cluster.local/ns/shop/sa/web"})), false, true, true, false},
-        AllowRow{"NotPrincipalPresenceIsPlaintextOnly", from(not_principals({"*"})), false, false, true, false},
+        AllowRow{"PrincipalsOred", from(principals({"*/sa/teller", "*/sa/web"})), true, true, false,
+                 true},
+        AllowRow{"NotPrincipal", from(not_principals({"cluster.local/ns/shop/sa/web"})), false,
+                 true, true, false},
+        AllowRow{"NotPrincipalPresenceIsPlaintextOnly", from(not_principals({"*"})), false, false,
+                 true, false},
         AllowRow{"Namespace", from(namespaces({"bank"})), false, true, false, false},
         AllowRow{"NamespacePrefix", from(namespaces({"sh*"})), true, false, false, true},
         AllowRow{"NotNamespace", from(not_namespaces({"bank"})), true, false, true, true},
         AllowRow{"ServiceAccountInPolicyNamespace", from(sas({"web"})), true, false, false, true},
         AllowRow{"ServiceAccountQualified", from(sas({"bank/teller"})), false, true, false, false},
-        AllowRow{"ServiceAccountOtherNamespaceNoMatch", from(sas({"teller"})), false, false, false, false},
+        AllowRow{"ServiceAccountOtherNamespaceNoMatch", from(sas({"teller"})), false, false, false,
+                 false},
         AllowRow{"NotServiceAccount", from(not_sas({"web"})), false, true, true, false},
         AllowRow{"IpBlockV4Cidr", from(ips({cidr("10.0.0.0/24")})), true, false, false, false},
-        AllowRow{"IpBlockV4HostBitsSet", from(ips({cidr("10.0.1.200/23")})), true, true, false, false},
-        AllowRow{"IpBlockSingleAddress", from(ips({cidr("192.168.5.5")})), false, false, true, false},
+        AllowRow{"IpBlockV4HostBitsSet", from(ips({cidr("10.0.1.200/23")})), true, true, false,
+                 false},
+        AllowRow{"IpBlockSingleAddress", from(ips({cidr("192.168.5.5")})), false, false, true,
+                 false},
         AllowRow{"IpBlockV6Cidr", from(ips({cidr("fd00::/64")})), false, false, false, true},
         AllowRow{"NotIpBlock", from(not_ips({cidr("10.0.0.0/8")})), false, false, true, true},
-        AllowRow{"FieldsInOneSourceAnded", from([] { auto s = namespaces({"shop"}); s.ip_blocks = {cidr("fd00::/16")}; return s; }()), false, false, false, true},
-        AllowRow{"SourcesOred", AuthzRule{{namespaces({"bank"}), ips({cidr("192.168.0.0/16")})}, {}, {}}, false, true, true, false},
+        AllowRow{"FieldsInOneSourceAnded", from([] {
+                   auto s = namespaces({"shop"});
+                   s.ip_blocks = {cidr("fd00::/16")};
+                   return s;
+                 }()),
+                 false, false, false, true},
+        AllowRow{"SourcesOred",
+                 AuthzRule{{namespaces({"bank"}), ips({cidr("192.168.0.0/16")})}, {}, {}}, false,
+                 true, true, false},
         AllowRow{"Port", to(ports({8080})), true, true, true, true},
         AllowRow{"PortOther", to(ports({9090})), false, false, false, false},
         AllowRow{"NotPort", to(not_ports({8080})), false, false, false, false},
-        AllowRow{"FromAndToAnded", AuthzRule{{namespaces({"shop"})}, {ports({9090})}, {}}, false, false, false, false},
+        AllowRow{"FromAndToAnded", AuthzRule{{namespaces({"shop"})}, {ports({9090})}, {}}, false,
+                 false, false, false},
         AllowRow{"WhenSourceIp", when("source.ip", {"10.0.1.0/24"}), false, true, false, false},
-        AllowRow{"WhenSourceIpNotValues", when("source.ip", {}, {"10.0.1.0/24"}), true, false, true, true},
-        AllowRow{"WhenSourceNamespace", when("source.namespace", {"shop"}), true, false, false, true},
-        AllowRow{"WhenSourcePrincipal", when("source.principal", {"*/sa/teller"}), false, true, false, false},
-        AllowRow{"WhenSourcePrincipalNotValues", when("source.principal", {}, {"*"}), false, false, true, false},
-        AllowRow{"WhenDestinationIp", when("destination.ip", {"fd00::9"}), false, false, false, true},
+        AllowRow{"WhenSourceIpNotValues", when("source.ip", {}, {"10.0.1.0/24"}), true, false, true,
+                 true},
+        AllowRow{"WhenSourceNamespace", when("source.namespace", {"shop"}), true, false, false,
+                 true},
+        AllowRow{"WhenSourcePrincipal", when("source.principal", {"*/sa/teller"}), false, true,
+                 false, false},
+        AllowRow{"WhenSourcePrincipalNotValues", when("source.principal", {}, {"*"}), false, false,
+                 true, false},
+        AllowRow{"WhenDestinationIp", when("destination.ip", {"fd00::9"}), false, false, false,
+                 true},
         AllowRow{"WhenDestinationPort", when("destination.port", {"8080"}), true, true, true, true},
-        AllowRow{"WhenDestinationPortNotValues", when("destination.port", {}, {"8080"}), false, false, false, false},
-        AllowRow{"WhenValuesAndNotValues", when("source.namespace", {"*"}, {"bank"}), true, false, false, true},
-        AllowRow{"WhenConditionsAnded", AuthzRule{{}, {}, {{"source.namespace", {"shop"}, {}}, {"destination.ip", {"10.0.0.0/8"}, {}}}}, true, false, false, false},
+        AllowRow{"WhenDestinationPortNotValues", when("destination.port", {}, {"8080"}), false,
+                 false, false, false},
+        AllowRow{"WhenValuesAndNotValues", when("source.namespace", {"*"}, {"bank"}), true, false,
+                 false, true},
+        AllowRow{
+            "WhenConditionsAnded",
+            AuthzRule{{},
+                      {},
+                      {{"source.namespace", {"shop"}, {}}, {"destination.ip", {"10.0.0.0/8"}, {}}}},
+            true, false, false, false},
         // HTTP attributes in an ALLOW rule: the rule is dropped, the policy fails closed.
-        AllowRow{"HttpMethodDropsAllowRule", to([] { auto o = ports({8080}); o.methods = {"GET"}; return o; }()), false, false, false, false},
-        AllowRow{"HttpHostDropsAllowRule", to([] { AuthzOperation o; o.hosts = {"x"}; return o; }()), false, false, false, false},
-        AllowRow{"NotPathDropsAllowRule", to([] { AuthzOperation o; o.not_paths = {"/x"}; return o; }()), false, false, false, false},
-        AllowRow{"RequestPrincipalDropsAllowRule", from([] { auto s = principals({"*"}); s.request_principals = {"*"}; return s; }()), false, false, false, false},
-        AllowRow{"RemoteIpDropsAllowRule", from([] { AuthzSource s; s.remote_ip_blocks = {cidr("0.0.0.0/0")}; return s; }()), false, false, false, false},
-        AllowRow{"HttpWhenKeyDropsAllowRule", when("request.headers[x-user]", {"a"}), false, false, false, false}),
+        AllowRow{"HttpMethodDropsAllowRule", to([] {
+                   auto o = ports({8080});
+                   o.methods = {"GET"};
+                   return o;
+                 }()),
+                 false, false, false, false},
+        AllowRow{"HttpHostDropsAllowRule", to([] {
+                   AuthzOperation o;
+                   o.hosts = {"x"};
+                   return o;
+                 }()),
+                 false, false, false, false},
+        AllowRow{"NotPathDropsAllowRule", to([] {
+                   AuthzOperation o;
+                   o.not_paths = {"/x"};
+                   return o;
+                 }()),
+                 false, false, false, false},
+        AllowRow{"RequestPrincipalDropsAllowRule", from([] {
+                   auto s = principals({"*"});
+                   s.request_principals = {"*"};
+                   return s;
+                 }()),
+                 false, false, false, false},
+        AllowRow{"RemoteIpDropsAllowRule", from([] {
+                   AuthzSource s;
+                   s.remote_ip_blocks = {cidr("0.0.0.0/0")};
+                   return s;
+                 }()),
+                 false, false, false, false},
+        AllowRow{"HttpWhenKeyDropsAllowRule", when("request.headers[x-user]", {"a"}), false, false,
+                 false, false}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Rbac, NoPolicyAllows) {
@@ -220,7 +323,8 @@ TEST(Rbac, DenyRuleLeftWithoutL4MatchEnforcesNothing) {
 
 TEST(Rbac, DryRunIsNeverEnforced) {
   auto deny_all = policy(AuthzAction::kDeny, {AuthzRule{}}, "shadow-deny", true);
-  auto allow_none = policy(AuthzAction::kAllow, {from(namespaces({"nowhere"}))}, "shadow-allow", true);
+  auto allow_none =
+      policy(AuthzAction::kAllow, {from(namespaces({"nowhere"}))}, "shadow-allow", true);
   state::ApplicablePolicies a;
   a.dry_run = {&deny_all};
   uint64_t before = counters().dry_run_denied.load();
@@ -267,7 +371,8 @@ TEST(Rbac, AuditLogsOnlyAndDoesNotDecide) {
   EXPECT_NE(lines[0].find(R"("policy":"shop/watch-bank")"), std::string::npos) << lines[0];
   EXPECT_NE(lines[0].find(R"("decision":"allow")"), std::string::npos) << lines[0];
   EXPECT_NE(lines[0].find(R"("src.identity":"spiffe://cluster.local/ns/bank/sa/teller")"),
-            std::string::npos) << lines[0];
+            std::string::npos)
+      << lines[0];
   EXPECT_NE(lines[0].find(R"("dst.addr":"10.0.0.9:8080")"), std::string::npos) << lines[0];
   EXPECT_NE(lines[1].find(R"("decision":"deny")"), std::string::npos) << lines[1];
 }

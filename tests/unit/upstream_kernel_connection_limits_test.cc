@@ -14,7 +14,9 @@ namespace {
 
 using Endpoint = boost::asio::ip::tcp::endpoint;
 
-Endpoint ep(const char* ip, uint16_t port) { return {boost::asio::ip::make_address(ip), port}; }
+Endpoint ep(const char* ip, uint16_t port) {
+  return {boost::asio::ip::make_address(ip), port};
+}
 
 const char* kCluster = R"yaml(
 apiVersion: v1
@@ -71,8 +73,10 @@ TEST(KernelConnectionLimits, WildcardMatchesAndExactHostWins) {
   EXPECT_EQ(both.at(ep("10.96.0.11", 80)), 3u);
   EXPECT_EQ(both.at(ep("10.96.0.10", 80)), 3u);
   auto exact = limits_with(rule("shop", "*.shop.svc.cluster.local", kPool3, "wild") + "---\n" +
-                           rule("shop", "reviews", "  trafficPolicy: {connectionPool: {tcp: "
-                                                   "{maxConnections: 7}}}\n", "exact"));
+                           rule("shop", "reviews",
+                                "  trafficPolicy: {connectionPool: {tcp: "
+                                "{maxConnections: 7}}}\n",
+                                "exact"));
   EXPECT_EQ(exact.at(ep("10.96.0.10", 80)), 7u);
   EXPECT_EQ(exact.at(ep("10.96.0.11", 80)), 3u);
 }
@@ -92,10 +96,14 @@ TEST(KernelConnectionLimits, PortLevelSettingsReplaceTheTopLevelPool) {
 }
 
 TEST(KernelConnectionLimits, UnsetZeroAndSubsetOnlyPoolsAreUnlimited) {
-  EXPECT_TRUE(limits_with(rule("shop", "reviews", "  trafficPolicy: {loadBalancer: {simple: "
-                                                  "RANDOM}}\n")).empty());
-  EXPECT_TRUE(limits_with(rule("shop", "reviews", "  trafficPolicy: {connectionPool: {tcp: "
-                                                  "{maxConnections: 0}}}\n")).empty());
+  EXPECT_TRUE(limits_with(rule("shop", "reviews",
+                               "  trafficPolicy: {loadBalancer: {simple: "
+                               "RANDOM}}\n"))
+                  .empty());
+  EXPECT_TRUE(limits_with(rule("shop", "reviews",
+                               "  trafficPolicy: {connectionPool: {tcp: "
+                               "{maxConnections: 0}}}\n"))
+                  .empty());
   EXPECT_TRUE(limits_with(rule("shop", "reviews",
                                "  subsets:\n  - name: v1\n    labels: {version: v1}\n"
                                "    trafficPolicy: {connectionPool: {tcp: {maxConnections: 2}}}\n"))
@@ -107,22 +115,22 @@ TEST(KernelConnectionLimits, RulesThatAreNotNodeWideAreLeftToZtunnel) {
   EXPECT_TRUE(limits_with("apiVersion: v1\nkind: Namespace\nmetadata: {name: client}\n---\n" +
                           rule("client", "reviews.shop.svc.cluster.local", kPool3))
                   .empty());
-  EXPECT_TRUE(limits_with(rule("shop", "reviews", std::string(kPool3) + "  exportTo: [\".\"]\n"))
-                  .empty());
-  EXPECT_TRUE(limits_with(rule("shop", "reviews", std::string(kPool3) +
-                                                      "  workloadSelector: {matchLabels: {app: "
-                                                      "x}}\n  exportTo: [\".\"]\n"))
+  EXPECT_TRUE(
+      limits_with(rule("shop", "reviews", std::string(kPool3) + "  exportTo: [\".\"]\n")).empty());
+  EXPECT_TRUE(limits_with(rule("shop", "reviews",
+                               std::string(kPool3) + "  workloadSelector: {matchLabels: {app: "
+                                                     "x}}\n  exportTo: [\".\"]\n"))
                   .empty());
   // The root namespace's rule applies mesh-wide; the Service namespace's own rule wins.
   std::string root = "apiVersion: v1\nkind: Namespace\nmetadata: {name: istio-system}\n---\n" +
                      rule("istio-system", "reviews.shop.svc.cluster.local", kPool3, "root");
   EXPECT_EQ(limits_with(root).at(ep("10.96.0.10", 80)), 3u);
-  EXPECT_EQ(limits_with(root + "---\n" +
-                        rule("shop", "reviews",
-                             "  trafficPolicy: {connectionPool: {tcp: {maxConnections: 5}}}\n",
-                             "own"))
-                .at(ep("10.96.0.10", 80)),
-            5u);
+  EXPECT_EQ(
+      limits_with(root + "---\n" +
+                  rule("shop", "reviews",
+                       "  trafficPolicy: {connectionPool: {tcp: {maxConnections: 5}}}\n", "own"))
+          .at(ep("10.96.0.10", 80)),
+      5u);
 }
 
 }  // namespace

@@ -104,11 +104,11 @@ Result<PinnedMaps> PinnedMaps::open(const std::string& pin_root) {
   if (!enrolled) return enrolled.error();
   auto stats = open_map(layout, "zmesh_conn_stats", sizeof(uint64_t), sizeof(zmesh_conn_stats));
   if (!stats) return stats.error();
-  auto conn_limits = open_map(layout, "zmesh_conn_limits", sizeof(zmesh_conn_limit_key),
-                              sizeof(zmesh_conn_limit));
+  auto conn_limits =
+      open_map(layout, "zmesh_conn_limits", sizeof(zmesh_conn_limit_key), sizeof(zmesh_conn_limit));
   if (!conn_limits) return conn_limits.error();
-  auto conn_counts = open_map(layout, "zmesh_conn_counts", sizeof(zmesh_conn_limit_key),
-                              sizeof(zmesh_conn_count));
+  auto conn_counts =
+      open_map(layout, "zmesh_conn_counts", sizeof(zmesh_conn_limit_key), sizeof(zmesh_conn_count));
   if (!conn_counts) return conn_counts.error();
   auto fds = std::make_unique<Fds>();
   fds->conn_limits = std::move(*conn_limits);

@@ -35,7 +35,8 @@ const state::DestinationRule* service_destination_rule(
   // Higher is better for the first two; older, then smaller name, for the rest.
   auto rank = [&](const state::DestinationRule& r) {
     bool own_namespace = r.meta.namespace_ == service.namespace_;
-    return std::make_tuple(own_namespace, host_match_rank(qualified_rule_host(r), service.hostname));
+    return std::make_tuple(own_namespace,
+                           host_match_rank(qualified_rule_host(r), service.hostname));
   };
   auto older = [](const state::DestinationRule& a, const state::DestinationRule& b) {
     return std::tie(a.meta.creation_timestamp, a.meta.namespace_, a.meta.name) <
