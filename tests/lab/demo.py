@@ -10,6 +10,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import demo_l7  # noqa: E402
 from zlab import APP_PORT, Lab  # noqa: E402
 
 FAILED: list[str] = []
@@ -34,7 +35,9 @@ def reaches(client, server) -> bool:
 
 
 def main() -> int:
-    with Lab("demo", nodes=2, pods_per_node=2, plain_per_node=1) as lab:
+    lab = Lab("demo", nodes=2, pods_per_node=2, plain_per_node=1)
+    demo_l7.label_pods(lab)
+    with lab:
         title(f"lab {lab.id}: 2 nodes (network namespaces), pods wired to them, one ztunnel per node")
         for n in lab.nodes:
             print(f"  {n.name} {n.ip}  ztunnel pid {n.daemon.pid}  pins {n.pin_root}")
@@ -97,6 +100,9 @@ def main() -> int:
                   f"mesh pod-0-0 -> {dst.full_name}: {src.who(dst.ip)['pod']} answered over mTLS")
             for n in lab.nodes:
                 os.remove(os.path.join(n.config_dir, "peer-authentication.yaml"))
+        title("L7 in the source node's ztunnel: VirtualService routes, a canary split, a fault")
+        step("L7 routing", lambda: demo_l7.show(lab))
+
         title("mutual TLS: workload certificates, and PeerAuthentication STRICT refusing plaintext")
         step("mutual TLS", mutual_tls)
 

@@ -94,6 +94,10 @@ TEST(HboneConnectRequest, Authority) {
     if (!parsed.ok() || !c.ok) continue;
     EXPECT_EQ(parsed->address(), asio::ip::make_address(c.ip)) << c.text;
     EXPECT_EQ(parsed->port(), c.port) << c.text;
+    // Written back it parses to itself; a mapped IPv4 address is written as the IPv4
+    // address it carries (common_endpoint_text_test), the same destination.
+    const auto& address = parsed->address();
+    if (address.is_v6() && address.to_v6().is_v4_mapped()) continue;
     EXPECT_EQ(parse_authority(endpoint_text(*parsed)).value(), *parsed) << c.text;
   }
 }
