@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 
 from zlab import MESH_NS, kube, metric_sum, wait_for
 
@@ -78,8 +77,9 @@ def show(lab) -> None:
     if split["status"] != {"200": 500} or jason["version"] != {"v2": 20} or \
             teapot["status"] != {"418": 3} or not 15 <= split["version"].get("v2", 0) <= 90:
         raise RuntimeError("the routes did not answer as configured")
-    time.sleep(0.3)  # the access log is flushed every 100 ms
-    fault = [e for e in node0.access_log_entries() if e.get("path") == "/teapot"][-1]
+    # The access log is flushed every 100 ms.
+    fault = wait_for(lambda: [e for e in node0.access_log_entries() if e.get("path") == "/teapot"],
+                     10, 0.1, "the fault's access line")[-1]
     print("  node0 access log, the fault: " + json.dumps(fault))
     metrics = node0.metrics()
     for code, flags in (("200", "-"), ("418", "FI")):
