@@ -150,16 +150,6 @@ def unique_size(base: int = 64 * MiB) -> int:
     return base + (int(time.time() * 1000) % 50000) + 1
 
 
-def start_app(lab, pod, args: list, tag: str, timeout: float = 20.0) -> str:
-    """Runs `python3 *args` in `pod` (log: <tag>-<pod>.log in the lab's log dir), waits for
-    it to print {"listening": ...} and returns the log's path."""
-    log = os.path.join(lab.log_dir, f"{tag}-{pod.name}.log")
-    with open(log, "w") as out:
-        pod.spawn([sys.executable, *map(str, args)], stdout=out, stderr=out, start_new_session=True)
-    wait_for(lambda: '"listening"' in open(log).read(), timeout, 0.05, f"{tag} on {pod.name}")
-    return log
-
-
 # A byte-stream client for podtool's HOLD: connects, waits for "OK" (then prints
 # {"connected": true}), then stays idle or sends a byte every 0.3 s (the server only reads)
 # until the connection is closed under it or `limit` seconds pass; prints {"closed_after": s}

@@ -2,7 +2,6 @@
 reach the destination's app, is it refused, and a second app port to aim port-level rules at."""
 from __future__ import annotations
 
-from conftest import start_app
 from zlab import APP_PORT, LabError, wait_for
 from zlab.lab import PODTOOL
 
@@ -31,7 +30,7 @@ def assert_holds(what: str, pred, times: int = 3) -> None:
         assert pred(), f"{what} (check {i + 1}/{times})"
 
 
-def serve_extra_port(lab, pod, port: int) -> None:
+def serve_extra_port(pod, port: int) -> None:
     """podtool's WHO server on a second port of `pod`, recording into the pod's results."""
-    start_app(lab, pod, [PODTOOL, "serve", "--port", port, "--name", pod.full_name,
-                         "--results", pod.results_path], f"podtool-{port}", 15)
+    pod.start_app([PODTOOL, "serve", "--port", port, "--name", pod.full_name,
+                   "--results", pod.results_path], f"podtool-{port}", 15)

@@ -49,7 +49,7 @@ def authz(name: str, namespace: str, action: str, rules: list, selector: dict | 
 def lab():
     with mtls_lab("authz") as lab:
         pod = lab.pod("pod-1-0")  # a second app port, for the port-level DENY
-        serve_extra_port(lab, pod, EXTRA_PORT)
+        serve_extra_port(pod, EXTRA_PORT)
         yield lab
 
 

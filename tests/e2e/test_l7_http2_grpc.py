@@ -33,7 +33,7 @@ import sys
 
 import pytest
 
-from conftest import find_access, make_lab, start_app
+from conftest import find_access, make_lab
 from test_l7_routing import _start_backend
 from zlab import MESH_NS, kube, metric_sum, wait_for
 
@@ -125,7 +125,7 @@ def _objects():
 
 # ---------------------------------------------------------------- peers
 def _start_grpc(lab, pod, port, version, *extra):
-    start_app(lab, pod, [GRPC_APP, "serve", "--port", port, "--version", version, *extra], f"grpc-{port}")
+    pod.start_app([GRPC_APP, "serve", "--port", port, "--version", version, *extra], f"grpc-{port}")
 
 
 def _start_nghttpd(lab, pod, version):

@@ -25,7 +25,7 @@ import sys
 
 import pytest
 
-from conftest import find_access, make_lab, start_app
+from conftest import find_access, make_lab
 from zlab import MESH_NS, kube, metric_sum, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -123,7 +123,7 @@ def lab():
 
 
 def _start_backend(lab, pod, port, version, *extra) -> str:
-    return start_app(lab, pod, [BACKEND, "--port", port, "--version", version, *extra], f"l7-backend-{port}", 15)
+    return pod.start_app([BACKEND, "--port", port, "--version", version, *extra], f"l7-backend-{port}", 15)
 
 
 def request(lab, path, count=1, host=REVIEWS_IP, port=PORT, headers=(), method="GET",

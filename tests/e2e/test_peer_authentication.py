@@ -46,7 +46,7 @@ def peer_authentication(name: str, namespace: str, mode: str, selector: dict | N
 def lab():
     with mtls_lab("peerauth") as lab:
         pod = lab.pod("pod-1-0")  # a second app port on pod-1-0 for the port-level exception
-        serve_extra_port(lab, pod, EXTRA_PORT)
+        serve_extra_port(pod, EXTRA_PORT)
         yield lab
 
 

@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from conftest import make_lab, start_app
+from conftest import make_lab
 from zlab import MESH_NS, kube, metric_sum, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -76,9 +76,9 @@ def lab():
             n.write_config("l4routes.yaml", text)
         for name, version in (("pod-1-0", "v1"), ("pod-1-1", "v2")):
             pod = lab.pod(name)
-            start_app(lab, pod, [BACKEND, "--port", PORT, "--version", version], "http")
-            start_app(lab, pod, [TLS_APP, "server", "--port", str(TLS_PORT), "--version", version,
-                              "--cert", cert, "--key", key], "tls")
+            pod.start_app([BACKEND, "--port", PORT, "--version", version], "http")
+            pod.start_app([TLS_APP, "server", "--port", str(TLS_PORT), "--version", version,
+                           "--cert", cert, "--key", key], "tls")
         for n in lab.nodes:
             wait_for(lambda n=n: len(n.config_dump().get("virtualServices") or []) >= 2, 15, 0.2,
                      f"VirtualServices loaded on {n.name}")

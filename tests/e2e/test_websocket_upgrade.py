@@ -20,7 +20,7 @@ import sys
 
 import pytest
 
-from conftest import find_access, make_lab, start_app
+from conftest import find_access, make_lab
 from test_l7_routing import _start_backend
 from zlab import MESH_NS, PLAIN_NS, kube, metric_sum, wait_for
 
@@ -66,7 +66,7 @@ def lab():
         for n in lab.nodes:
             n.write_config("ws.yaml", text)
         for name, version in (("pod-1-0", "v1"), ("pod-1-1", "v2"), ("plain-1-0", "plain")):
-            start_app(lab, lab.pod(name), [WS_APP, "serve", "--port", WS_PORT, "--version", version], "ws")
+            lab.pod(name).start_app([WS_APP, "serve", "--port", WS_PORT, "--version", version], "ws")
         _start_backend(lab, lab.pod("pod-1-0"), WEB_PORT, "web")
         for n in lab.nodes:
             wait_for(lambda n=n: len(n.config_dump().get("virtualServices") or []) >= 1

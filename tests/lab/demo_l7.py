@@ -56,12 +56,7 @@ def show(lab) -> None:
     for n in lab.nodes:
         n.write_config("reviews.yaml", text)
     for name, version in VERSIONS.items():
-        pod = lab.pod(name)
-        log = os.path.join(lab.log_dir, f"reviews-{name}.log")
-        with open(log, "w") as out:
-            pod.spawn([sys.executable, BACKEND, "--port", str(PORT), "--version", version],
-                      stdout=out, stderr=out, start_new_session=True)
-        wait_for(lambda: '"listening"' in open(log).read(), 15, 0.05, f"reviews {version}")
+        lab.pod(name).start_app([BACKEND, "--port", PORT, "--version", version], f"reviews-{version}", 15)
     node0 = lab.node("node0")
     wait_for(lambda: node0.config_dump().get("virtualServices"), 15, 0.2, "the VirtualService")
     print("  VirtualService reviews: end-user: jason -> v2; /teapot -> fault abort 418; "

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rbac/authorize.h"
@@ -83,55 +84,42 @@ TEST_P(AllowTable, AdmitsExactlyTheMatchingConnections) {
   EXPECT_EQ(authorize(applicable, kV6).allowed, row.v6) << "v6";
 }
 
-AuthzSource principals(std::vector<std::string> v) {
-  AuthzSource s;
-  s.principals = v;
+// A source or operation with one field set: set(&AuthzSource::principals, {...}).
+template <typename Struct, typename T>
+Struct set(std::vector<T> Struct::*field, std::vector<T> v) {
+  Struct s;
+  s.*field = std::move(v);
   return s;
+}
+AuthzSource principals(std::vector<std::string> v) {
+  return set(&AuthzSource::principals, v);
 }
 AuthzSource not_principals(std::vector<std::string> v) {
-  AuthzSource s;
-  s.not_principals = v;
-  return s;
+  return set(&AuthzSource::not_principals, v);
 }
 AuthzSource namespaces(std::vector<std::string> v) {
-  AuthzSource s;
-  s.namespaces = v;
-  return s;
+  return set(&AuthzSource::namespaces, v);
 }
 AuthzSource not_namespaces(std::vector<std::string> v) {
-  AuthzSource s;
-  s.not_namespaces = v;
-  return s;
+  return set(&AuthzSource::not_namespaces, v);
 }
 AuthzSource sas(std::vector<std::string> v) {
-  AuthzSource s;
-  s.service_accounts = v;
-  return s;
+  return set(&AuthzSource::service_accounts, v);
 }
 AuthzSource not_sas(std::vector<std::string> v) {
-  AuthzSource s;
-  s.not_service_accounts = v;
-  return s;
+  return set(&AuthzSource::not_service_accounts, v);
 }
 AuthzSource ips(std::vector<IpBlock> v) {
-  AuthzSource s;
-  s.ip_blocks = v;
-  return s;
+  return set(&AuthzSource::ip_blocks, v);
 }
 AuthzSource not_ips(std::vector<IpBlock> v) {
-  AuthzSource s;
-  s.not_ip_blocks = v;
-  return s;
+  return set(&AuthzSource::not_ip_blocks, v);
 }
 AuthzOperation ports(std::vector<uint16_t> v) {
-  AuthzOperation o;
-  o.ports = v;
-  return o;
+  return set(&AuthzOperation::ports, v);
 }
 AuthzOperation not_ports(std::vector<uint16_t> v) {
-  AuthzOperation o;
-  o.not_ports = v;
-  return o;
+  return set(&AuthzOperation::not_ports, v);
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -109,6 +109,15 @@ class Pod:
     def run(self, cmd: list[str], timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess:
         return run(self.argv(cmd), timeout=timeout, check=check)
 
+    def start_app(self, args: list, tag: str, timeout: float = 20.0) -> str:
+        """Runs `python3 *args` here (log: <tag>-<pod>.log in the lab's log dir), waits for it
+        to print {"listening": ...} and returns the log's path."""
+        log = os.path.join(self.lab.log_dir, f"{tag}-{self.name}.log")
+        with open(log, "w") as out:
+            self.spawn([sys.executable, *map(str, args)], stdout=out, stderr=out, start_new_session=True)
+        wait_for(lambda: '"listening"' in open(log).read(), timeout, 0.05, f"{tag} on {self.name}")
+        return log
+
     def tool(self, *args, timeout: float = 120, check: bool = True) -> dict:
         """Run a podtool client command in the pod; return its JSON result."""
         cp = self.run([sys.executable, PODTOOL, *map(str, args)], timeout=timeout, check=False)
