@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "control/ops.h"
+#include "net/control_server.h"
 
 namespace zmesh::control {
 namespace {
@@ -33,8 +34,8 @@ class ControlTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  void start(Server::Handler handler) {
-    server_ = std::make_unique<Server>(io_, path_, std::move(handler));
+  void start(net::ControlServer::Handler handler) {
+    server_ = std::make_unique<net::ControlServer>(io_, path_, std::move(handler));
     auto r = server_->start();
     ASSERT_TRUE(r) << r.error().message;
     thread_ = std::thread([this] { io_.run(); });
@@ -50,7 +51,7 @@ class ControlTest : public ::testing::Test {
   std::string path_;
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(io_);
-  std::unique_ptr<Server> server_;
+  std::unique_ptr<net::ControlServer> server_;
   std::thread thread_;
 };
 // Suite names match the file names so `ctest -R control` selects them.
@@ -109,7 +110,7 @@ TEST_F(control, SocketIsPrivateAndReplacesStaleFile) {
 TEST_F(control, SecondServerIsRefusedAndFirstKeepsItsSocket) {
   start([](const json&, UniqueFd) { return ok_reply({{"who", "first"}}); });
   asio::io_context other;
-  Server second(other, path_, [](const json&, UniqueFd) { return ok_reply(); });
+  net::ControlServer second(other, path_, [](const json&, UniqueFd) { return ok_reply(); });
   auto r = second.start();
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find(path_), std::string::npos) << r.error().message;

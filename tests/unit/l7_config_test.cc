@@ -1,18 +1,18 @@
 // The L7 building blocks that need no network: which ports speak HTTP, host qualification,
 // the oldest VirtualService winning a host, subset membership and balancing of a destination,
 // and the request metrics' exposition.
-#include "l7/l7_config.h"
+#include "routing/l7_config.h"
 
 #include <gtest/gtest.h>
 
 #include <boost/asio/ip/address.hpp>
 #include <variant>
 
-#include "l7/destination.h"
-#include "l7/http_ports.h"
+#include "routing/destination.h"
+#include "routing/http_ports.h"
 #include "telemetry/metrics.h"
 
-namespace zmesh::l7 {
+namespace zmesh::routing {
 namespace {
 
 using boost::asio::ip::make_address;
@@ -261,4 +261,4 @@ TEST(l7, RequestMetricsRenderCounterAndHistograms) {
 }
 
 }  // namespace
-}  // namespace zmesh::l7
+}  // namespace zmesh::routing

@@ -31,8 +31,8 @@
 #include "l7/grpc_status.h"
 #include "l7/h2_attempt.h"
 #include "l7/h2_upstream_pool.h"
-#include "l7/http_ports.h"
 #include "l7/upstream_protocol.h"
+#include "routing/http_ports.h"
 
 namespace zmesh::l7 {
 namespace {
@@ -401,15 +401,15 @@ class Client {
 
  private:
   H2UpstreamPool::Opener opener() {
-    return
-        [this](H2UpstreamConnection&) -> asio::awaitable<Result<std::unique_ptr<UpstreamChannel>>> {
-          tcp::socket socket(io);
-          boost::system::error_code ec;
-          co_await socket.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_),
-                                        asio::redirect_error(asio::use_awaitable, ec));
-          if (ec) co_return make_error("connect: " + ec.message());
-          co_return tcp_channel(std::move(socket));
-        };
+    return [this](H2UpstreamConnection&)
+               -> asio::awaitable<Result<std::unique_ptr<transport::UpstreamChannel>>> {
+      tcp::socket socket(io);
+      boost::system::error_code ec;
+      co_await socket.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_),
+                                    asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return make_error("connect: " + ec.message());
+      co_return transport::tcp_channel(std::move(socket));
+    };
   }
 
   uint16_t port_;

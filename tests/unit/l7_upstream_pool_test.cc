@@ -14,7 +14,7 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 // Counts its own destruction: a dropped connection closes its channel.
-class FakeChannel final : public UpstreamChannel {
+class FakeChannel final : public transport::UpstreamChannel {
  public:
   explicit FakeChannel(int* closed) : closed_(closed) {}
   ~FakeChannel() override { ++*closed_; }

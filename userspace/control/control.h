@@ -1,5 +1,6 @@
 // The daemon's control socket (<run-dir>/ztunnel.sock): one JSON request per connection,
-// optionally carrying one file descriptor (SCM_RIGHTS, e.g. a pod's netns), one JSON reply.
+// optionally carrying one file descriptor (SCM_RIGHTS, e.g. a pod's netns), one JSON reply. This
+// is the protocol and its client; the daemon's server is ztunnel/net/control_server.h.
 //
 // Framing (both directions): one JSON object in compact form (no raw newlines) followed by
 // "\n". The client's fd rides as SCM_RIGHTS ancillary data on the first sendmsg() of the
@@ -28,15 +29,12 @@
 // a handler that throws yields {"ok":false,"error":<what()>}.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "common/result.h"
-#include "common/unique_fd.h"
 
 namespace zmesh::control {
 
@@ -51,27 +49,5 @@ std::string socket_path(const std::string& run_dir);
 // reply); a daemon's {"ok":false,...} reply is returned as a value for the caller to show.
 Result<nlohmann::json> call(const std::string& socket_path, const nlohmann::json& request,
                             int fd = -1, std::chrono::milliseconds timeout = kDefaultTimeout);
-
-// Server side: handler runs on the io_context thread; it gets the request and the
-// received fd (invalid if none) and returns the reply. A handler that throws yields
-// {"ok":false,"error":<what()>}.
-class Server {
- public:
-  using Handler = std::function<nlohmann::json(const nlohmann::json& request, UniqueFd fd)>;
-  Server(boost::asio::io_context& io, std::string socket_path, Handler handler);
-  // Stops accepting, closes open connections and removes the socket file if it is still
-  // ours. Destroy on the io_context's thread, or after it stopped.
-  ~Server();
-  Server(const Server&) = delete;
-  Server& operator=(const Server&) = delete;
-
-  // Creates the parent directory if needed, refuses if another daemon answers on the path,
-  // otherwise replaces a stale socket file; the socket appears atomically with mode 0600.
-  Result<void> start();
-
- private:
-  struct Impl;
-  std::shared_ptr<Impl> impl_;
-};
 
 }  // namespace zmesh::control

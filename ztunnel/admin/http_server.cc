@@ -12,8 +12,8 @@
 #include <set>
 #include <utility>
 
-#include "common/accept_loop.h"
-#include "common/tcp_listen.h"
+#include "net/accept_loop.h"
+#include "net/tcp_listen.h"
 
 namespace zmesh::admin {
 namespace {

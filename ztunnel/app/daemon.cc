@@ -23,11 +23,12 @@
 #include "kube/in_cluster.h"
 #include "kube/kube_source.h"
 #include "kube/kubeconfig.h"
-#include "proxy/proxy_context.h"
-#include "proxy/worker_pool.h"
+#include "routing/config_cache.h"
 #include "state/store.h"
 #include "telemetry/access_log.h"
 #include "telemetry/metrics.h"
+#include "transport/proxy_context.h"
+#include "transport/worker_pool.h"
 
 namespace zmesh::app {
 namespace asio = boost::asio;
@@ -121,15 +122,17 @@ int run_daemon(const Options& o) {
   identity::SecretManager secrets(control.get_executor(), **certificates, secret_options);
 
   state::Store store;
+  routing::L7ConfigCache l7_configs;  // one L7Config per snapshot, shared by every worker
   telemetry::Metrics metrics(o.workers);
   telemetry::AccessLog access_log(o.access_log);
-  proxy::WorkerPool pool(o.workers);
-  std::vector<proxy::WorkerState> workers(o.workers);
-  proxy::ProxyContext ctx{o.node,  store,          **datapath,
-                          metrics, access_log,     proxy::SocketFactory(ZMESH_MARK),
-                          secrets, o.trust_domain, hbone_options(o)};
+  transport::WorkerPool pool(o.workers);
+  std::vector<transport::WorkerState> workers(o.workers);
+  transport::ProxyContext ctx{o.node,  store,          **datapath,
+                              metrics, access_log,     transport::SocketFactory(ZMESH_MARK),
+                              secrets, o.trust_domain, hbone_options(o)};
   for (size_t i = 0; i < workers.size(); ++i) {
     workers[i].index = i;
+    workers[i].routes = routing::WorkerRoutes(&l7_configs, i);
     workers[i].hbone = std::make_unique<hbone::ConnectionPool>(pool.context(i).get_executor(),
                                                                ctx.hbone_options, o.hbone_pool);
   }
@@ -137,6 +140,7 @@ int run_daemon(const Options& o) {
 
   state::Snapshot::PolicySets checked_policies;  // what open connections last met
   auto source = open_config_source(o, control, [&](auto snapshot) {
+    auto l7_config = l7_configs.prepare(snapshot);  // before workers can see the snapshot
     store.publish(snapshot);
     registry.on_snapshot(*snapshot);
     // Connections already open meet changed policies too (on their own worker's thread). As
@@ -147,7 +151,7 @@ int run_daemon(const Options& o) {
         asio::post(pool.context(i),
                    [&worker = workers[i], snapshot] { worker.inbound.recheck(*snapshot); });
     }
-    sync_connection_limits(**datapath, snapshot);
+    sync_connection_limits(**datapath, *l7_config);
   });
   if (!source) return fail("config: " + source.error().message);
   if (auto r = (*source)->start(); !r) return fail("config: " + r.error().message);

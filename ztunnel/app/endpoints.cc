@@ -5,13 +5,14 @@
 #include "admin/http_server.h"
 #include "app/bpf_metrics.h"
 #include "control/control.h"
+#include "net/control_server.h"
 
 namespace zmesh::app {
 using nlohmann::json;
 
 struct Endpoints {
   std::unique_ptr<admin::HttpServer> admin, stats, readiness;
-  std::unique_ptr<control::Server> control;
+  std::unique_ptr<net::ControlServer> control;
 };
 
 void EndpointsDeleter::operator()(Endpoints* e) const {
@@ -112,7 +113,7 @@ Result<EndpointsHandle> start_endpoints(boost::asio::io_context& io, DaemonView&
              return ready ? admin::Response{200, "text/plain", "ready\n"}
                           : admin::Response{503, "text/plain", "not ready\n"};
            }}});
-  e->control = std::make_unique<control::Server>(
+  e->control = std::make_unique<net::ControlServer>(
       io, v.options.run_dir + "/" + control::kSocketName,
       [&v](const json& request, UniqueFd fd) { return handle_control(v, request, std::move(fd)); });
 

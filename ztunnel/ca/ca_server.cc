@@ -13,9 +13,9 @@
 
 #include "ca/certificate_handler.h"
 #include "ca/sign_protocol.h"
-#include "common/accept_loop.h"
 #include "common/endpoint_text.h"
-#include "common/tcp_listen.h"
+#include "net/accept_loop.h"
+#include "net/tcp_listen.h"
 
 namespace zmesh::ca {
 namespace {

@@ -9,8 +9,8 @@
 
 namespace zmesh::enroll {
 
-PodRegistry::PodRegistry(proxy::ProxyContext& ctx, proxy::WorkerPool& pool,
-                         std::vector<proxy::WorkerState>& workers, std::string state_file)
+PodRegistry::PodRegistry(transport::ProxyContext& ctx, transport::WorkerPool& pool,
+                         std::vector<transport::WorkerState>& workers, std::string state_file)
     : ctx_(ctx), pool_(pool), workers_(workers), state_file_(std::move(state_file)) {}
 
 PodRegistry::~PodRegistry() = default;
@@ -41,7 +41,7 @@ Result<void> PodRegistry::enroll(const std::string& uid, const std::string& netn
     if (auto r = remove(uid); !r) return r;  // same pod, new sandbox
   }
 
-  auto pod = std::make_shared<proxy::PodNetns>();
+  auto pod = std::make_shared<transport::PodNetns>();
   pod->uid = uid;
   pod->netns_path = netns_path;
   pod->netns = std::move(netns);

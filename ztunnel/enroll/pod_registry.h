@@ -11,16 +11,16 @@
 #include "common/result.h"
 #include "common/unique_fd.h"
 #include "proxy/listener.h"
-#include "proxy/pod_netns.h"
-#include "proxy/proxy_context.h"
-#include "proxy/worker_pool.h"
+#include "transport/pod_netns.h"
+#include "transport/proxy_context.h"
+#include "transport/worker_pool.h"
 
 namespace zmesh::enroll {
 
 class PodRegistry {
  public:
-  PodRegistry(proxy::ProxyContext& ctx, proxy::WorkerPool& pool,
-              std::vector<proxy::WorkerState>& workers, std::string state_file);
+  PodRegistry(transport::ProxyContext& ctx, transport::WorkerPool& pool,
+              std::vector<transport::WorkerState>& workers, std::string state_file);
   ~PodRegistry();
 
   // Enrolls pod `uid` (must be in the config view, in an ambient namespace). `netns` may be
@@ -41,15 +41,15 @@ class PodRegistry {
 
  private:
   struct Entry {
-    std::shared_ptr<proxy::PodNetns> pod;
+    std::shared_ptr<transport::PodNetns> pod;
     std::unique_ptr<proxy::PodListeners> listeners;
   };
   Result<void> remove(const std::string& uid);
   void save() const;
 
-  proxy::ProxyContext& ctx_;
-  proxy::WorkerPool& pool_;
-  std::vector<proxy::WorkerState>& workers_;
+  transport::ProxyContext& ctx_;
+  transport::WorkerPool& pool_;
+  std::vector<transport::WorkerState>& workers_;
   std::string state_file_;
   std::map<std::string, Entry> pods_;
   uint32_t next_pod_id_ = 1;

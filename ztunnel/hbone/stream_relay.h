@@ -6,9 +6,9 @@
 #include <functional>
 #include <memory>
 
-#include "common/relay_deadline.h"
-#include "common/relay_stats.h"
 #include "hbone/stream.h"
+#include "net/relay_deadline.h"
+#include "net/relay_stats.h"
 
 namespace zmesh::hbone {
 

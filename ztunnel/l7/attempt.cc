@@ -8,7 +8,7 @@
 #include "l7/grpc_status.h"
 #include "l7/h2_attempt.h"
 #include "l7/upstream_protocol.h"
-#include "proxy/connection.h"
+#include "transport/connection.h"
 
 namespace zmesh::l7 {
 namespace asio = boost::asio;
@@ -19,7 +19,7 @@ namespace {
 // Gives up on a connection when the budget runs out. Shared with the timer's handler so a
 // handler that fires after the exchange finished touches nothing.
 struct Watchdog {
-  UpstreamChannel* channel = nullptr;
+  transport::UpstreamChannel* channel = nullptr;
   bool done = false;
   bool fired = false;
 };
@@ -33,9 +33,10 @@ constexpr auto kPendingPoll = std::chrono::milliseconds(5);
 // to the endpoint at all may open one anyway (Envoy's pool does the same), so no worker waits
 // forever behind another worker's idle connections.
 asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> open(
-    proxy::ProxyContext& ctx, proxy::WorkerState& worker, WorkerCache& cache,
-    const std::shared_ptr<const proxy::PodNetns>& pod, Destination& dest, size_t endpoint,
-    const std::string& key, std::optional<std::chrono::steady_clock::time_point> deadline) {
+    transport::ProxyContext& ctx, transport::WorkerState& worker, WorkerCache& cache,
+    const std::shared_ptr<const transport::PodNetns>& pod, routing::Destination& dest,
+    size_t endpoint, const std::string& key,
+    std::optional<std::chrono::steady_clock::time_point> deadline) {
   auto& breaker = dest.shared->breaker;
   auto pending = upstream::BreakerSlot::acquire(breaker, upstream::Resource::kPendingRequests);
   if (!pending) co_return make_error("circuit breaker: too many pending requests");
@@ -50,9 +51,9 @@ asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> open(
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     slot = upstream::BreakerSlot::acquire(breaker, upstream::Resource::kConnections);
   }
-  proxy::ConnectionPeers peers;
-  auto channel = co_await open_channel(ctx, worker, pod, dest.members[endpoint],
-                                       dest.targets[endpoint], peers, dest.connection);
+  transport::ConnectionPeers peers;
+  auto channel = co_await transport::open_channel(ctx, worker, pod, dest.members[endpoint],
+                                                  dest.targets[endpoint], peers, dest.connection);
   if (!channel) co_return channel.error();
   auto c = std::make_unique<UpstreamConnection>();
   c->idle_timeout = dest.connection.http_idle_timeout;
@@ -70,10 +71,10 @@ asio::awaitable<Result<std::unique_ptr<UpstreamConnection>>> open(
 
 }  // namespace
 
-asio::awaitable<AttemptResult> attempt(proxy::ProxyContext& ctx, proxy::WorkerState& worker,
+asio::awaitable<AttemptResult> attempt(transport::ProxyContext& ctx, transport::WorkerState& worker,
                                        WorkerCache& cache,
-                                       const std::shared_ptr<const proxy::PodNetns>& pod,
-                                       Destination& dest, size_t endpoint,
+                                       const std::shared_ptr<const transport::PodNetns>& pod,
+                                       routing::Destination& dest, size_t endpoint,
                                        const ForwardRequest& request,
                                        std::optional<std::chrono::steady_clock::duration> budget) {
   std::optional<std::chrono::steady_clock::time_point> deadline;

@@ -9,9 +9,9 @@
 #include <optional>
 #include <string>
 
-#include "l7/destination.h"
 #include "l7/forward.h"
 #include "route/retry_policy.h"
+#include "routing/destination.h"
 
 namespace zmesh::l7 {
 
@@ -27,8 +27,9 @@ struct AttemptResult {
 };
 
 boost::asio::awaitable<AttemptResult> attempt(
-    proxy::ProxyContext& ctx, proxy::WorkerState& worker, WorkerCache& cache,
-    const std::shared_ptr<const proxy::PodNetns>& pod, Destination& dest, size_t endpoint,
-    const ForwardRequest& request, std::optional<std::chrono::steady_clock::duration> budget);
+    transport::ProxyContext& ctx, transport::WorkerState& worker, WorkerCache& cache,
+    const std::shared_ptr<const transport::PodNetns>& pod, routing::Destination& dest,
+    size_t endpoint, const ForwardRequest& request,
+    std::optional<std::chrono::steady_clock::duration> budget);
 
 }  // namespace zmesh::l7

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "l7/attempt.h"
-#include "proxy/connection.h"
 #include "route/retry_backoff.h"
+#include "transport/connection.h"
 
 namespace zmesh::l7 {
 namespace asio = boost::asio;
@@ -46,12 +46,12 @@ ForwardResult failure(const AttemptResult& a, bool exhausted) {
 
 }  // namespace
 
-asio::awaitable<ForwardResult> forward(proxy::ProxyContext& ctx, proxy::WorkerState& worker,
+asio::awaitable<ForwardResult> forward(transport::ProxyContext& ctx, transport::WorkerState& worker,
                                        WorkerCache& cache,
-                                       std::shared_ptr<const proxy::PodNetns> pod,
-                                       std::shared_ptr<Destination> destination,
+                                       std::shared_ptr<const transport::PodNetns> pod,
+                                       std::shared_ptr<routing::Destination> destination,
                                        const ForwardRequest& request) {
-  Destination& dest = *destination;
+  routing::Destination& dest = *destination;
   auto in_flight =
       upstream::BreakerSlot::acquire(dest.shared->breaker, upstream::Resource::kRequests);
   if (!in_flight) co_return local(503, "UO", "circuit breaker: too many requests");
@@ -68,7 +68,7 @@ asio::awaitable<ForwardResult> forward(proxy::ProxyContext& ctx, proxy::WorkerSt
   for (;;) {
     auto pick = dest.pick(tried, request.hash);
     if (pick.kind == upstream::Pick::Kind::kOriginalDestination)
-      pick = dest.original_destination(request.original, tried, cache.rng.next());
+      pick = dest.original_destination(request.original, tried, cache.routes.rng.next());
     if (pick.kind != upstream::Pick::Kind::kEndpoint) {
       if (have_last) break;  // a retry found nothing: the last result stands
       co_return local(503, "UH", "no healthy upstream for " + dest.key);
@@ -102,7 +102,8 @@ asio::awaitable<ForwardResult> forward(proxy::ProxyContext& ctx, proxy::WorkerSt
     retry_slot = upstream::BreakerSlot::acquire(dest.shared->breaker, upstream::Resource::kRetries);
     if (!retry_slot) break;  // Envoy: retry overflow leaves the last result
     ++retries_done;
-    auto wait = route::retry_backoff(request.retry->backoff_base, retries_done, cache.rng.next());
+    auto wait =
+        route::retry_backoff(request.retry->backoff_base, retries_done, cache.routes.rng.next());
     if (deadline && Clock::now() + wait >= *deadline)
       co_return local(504, "UT", "upstream request timeout");
     asio::steady_timer timer(executor, wait);

@@ -10,13 +10,13 @@
 #include <optional>
 #include <string>
 
-#include "l7/destination.h"
 #include "l7/http_message.h"
 #include "l7/upstream_protocol.h"
 #include "l7/worker_cache.h"
-#include "proxy/pod_netns.h"
-#include "proxy/proxy_context.h"
 #include "route/retry_policy.h"
+#include "routing/destination.h"
+#include "transport/pod_netns.h"
+#include "transport/proxy_context.h"
 
 namespace zmesh::l7 {
 
@@ -49,10 +49,10 @@ struct ForwardResult {
   std::unique_ptr<UpstreamConnection> tunnel;
 };
 
-boost::asio::awaitable<ForwardResult> forward(proxy::ProxyContext& ctx, proxy::WorkerState& worker,
-                                              WorkerCache& cache,
-                                              std::shared_ptr<const proxy::PodNetns> pod,
-                                              std::shared_ptr<Destination> destination,
+boost::asio::awaitable<ForwardResult> forward(transport::ProxyContext& ctx,
+                                              transport::WorkerState& worker, WorkerCache& cache,
+                                              std::shared_ptr<const transport::PodNetns> pod,
+                                              std::shared_ptr<routing::Destination> destination,
                                               const ForwardRequest& request);
 
 }  // namespace zmesh::l7

@@ -2,7 +2,7 @@
 
 #include "l7/grpc_status.h"
 #include "l7/h2_upstream_pool.h"
-#include "proxy/connection.h"
+#include "transport/connection.h"
 
 namespace zmesh::l7 {
 namespace asio = boost::asio;
@@ -38,9 +38,10 @@ route::AttemptOutcome h2_outcome(const H2Exchange& x) {
 }
 
 asio::awaitable<AttemptResult> attempt_h2(
-    proxy::ProxyContext& ctx, proxy::WorkerState& worker, WorkerCache& cache,
-    const std::shared_ptr<const proxy::PodNetns>& pod, Destination& dest, size_t endpoint,
-    const ForwardRequest& request, std::optional<std::chrono::steady_clock::time_point> deadline) {
+    transport::ProxyContext& ctx, transport::WorkerState& worker, WorkerCache& cache,
+    const std::shared_ptr<const transport::PodNetns>& pod, routing::Destination& dest,
+    size_t endpoint, const ForwardRequest& request,
+    std::optional<std::chrono::steady_clock::time_point> deadline) {
   AttemptResult r;
   r.workload = dest.members[endpoint].workload;
   r.upstream_addr = endpoint_text(dest.targets[endpoint]);
@@ -60,11 +61,11 @@ asio::awaitable<AttemptResult> attempt_h2(
     options.ping_interval = settings.http2_keepalive->interval;
     options.ping_timeout = settings.http2_keepalive->timeout;
   }
-  H2UpstreamPool::Opener open =
-      [&](H2UpstreamConnection& c) -> asio::awaitable<Result<std::unique_ptr<UpstreamChannel>>> {
-    proxy::ConnectionPeers peers;
-    auto channel = co_await open_channel(ctx, worker, pod, dest.members[endpoint],
-                                         dest.targets[endpoint], peers, settings);
+  H2UpstreamPool::Opener open = [&](H2UpstreamConnection& c)
+      -> asio::awaitable<Result<std::unique_ptr<transport::UpstreamChannel>>> {
+    transport::ConnectionPeers peers;
+    auto channel = co_await transport::open_channel(ctx, worker, pod, dest.members[endpoint],
+                                                    dest.targets[endpoint], peers, settings);
     c.security_policy = peers.security_policy;
     c.destination_principal = peers.destination_principal;
     c.source_principal = peers.source_principal;

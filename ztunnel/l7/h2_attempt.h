@@ -19,8 +19,9 @@ namespace zmesh::l7 {
 route::AttemptOutcome h2_outcome(const H2Exchange& exchange);
 
 boost::asio::awaitable<AttemptResult> attempt_h2(
-    proxy::ProxyContext& ctx, proxy::WorkerState& worker, WorkerCache& cache,
-    const std::shared_ptr<const proxy::PodNetns>& pod, Destination& dest, size_t endpoint,
-    const ForwardRequest& request, std::optional<std::chrono::steady_clock::time_point> deadline);
+    transport::ProxyContext& ctx, transport::WorkerState& worker, WorkerCache& cache,
+    const std::shared_ptr<const transport::PodNetns>& pod, routing::Destination& dest,
+    size_t endpoint, const ForwardRequest& request,
+    std::optional<std::chrono::steady_clock::time_point> deadline);
 
 }  // namespace zmesh::l7

@@ -82,7 +82,7 @@ H2UpstreamConnection::H2UpstreamConnection(const asio::any_io_executor& executor
 
 H2UpstreamConnection::~H2UpstreamConnection() = default;
 
-void H2UpstreamConnection::start(std::unique_ptr<UpstreamChannel> channel) {
+void H2UpstreamConnection::start(std::unique_ptr<transport::UpstreamChannel> channel) {
   if (closed_) return;
   channel_ = std::move(channel);
   arm_duration_timer();

@@ -27,8 +27,8 @@
 #include "hbone/signal.h"
 #include "l7/deadline_signal.h"
 #include "l7/http_message.h"
-#include "l7/upstream_channel.h"
 #include "l7/upstream_pool.h"
+#include "transport/upstream_channel.h"
 #include "upstream/circuit_breaker.h"
 
 namespace zmesh::l7 {
@@ -89,7 +89,7 @@ class H2UpstreamConnection : public std::enable_shared_from_this<H2UpstreamConne
   H2UpstreamConnection& operator=(const H2UpstreamConnection&) = delete;
 
   // Runs the session over `channel`: the preface and our SETTINGS go out at once.
-  void start(std::unique_ptr<UpstreamChannel> channel);
+  void start(std::unique_ptr<transport::UpstreamChannel> channel);
   // Ends the connection (the channel could not be opened, or it broke): open streams fail.
   void fail(const std::string& why);
   // Graceful: GOAWAY, then close once the streams in flight are done.
@@ -145,7 +145,7 @@ class H2UpstreamConnection : public std::enable_shared_from_this<H2UpstreamConne
   boost::asio::any_io_executor executor_;
   H2UpstreamOptions options_;
   std::unique_ptr<nghttp2_session, h2_upstream::NgSessionDeleter> ng_;
-  std::unique_ptr<UpstreamChannel> channel_;
+  std::unique_ptr<transport::UpstreamChannel> channel_;
   std::unordered_map<int32_t, StreamPtr> streams_;  // exchanges waiting for their response
   std::vector<uint8_t> output_;
   hbone::detail::Signal writer_wake_;

@@ -59,8 +59,9 @@ class H2UpstreamPool {
  public:
   using Clock = std::chrono::steady_clock;
   // Opens the byte stream of a new connection; may fill in the connection's peer fields.
-  using Opener = std::function<boost::asio::awaitable<Result<std::unique_ptr<UpstreamChannel>>>(
-      H2UpstreamConnection&)>;
+  using Opener =
+      std::function<boost::asio::awaitable<Result<std::unique_ptr<transport::UpstreamChannel>>>(
+          H2UpstreamConnection&)>;
 
   // `breaker_owner` keeps `breaker` alive as long as a connection counts in it. `options` is
   // used for a connection opened now.

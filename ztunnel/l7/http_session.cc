@@ -17,34 +17,16 @@
 
 #include "l7/grpc_status.h"
 #include "l7/h2_server_session.h"
-#include "l7/http_ports.h"
 #include "l7/request_report.h"
 #include "l7/upgrade.h"
 #include "l7/upgrade_tunnel.h"
 #include "l7/worker_cache.h"
+#include "routing/http_ports.h"
 #include "state/ip_key.h"
 
 namespace zmesh::l7 {
 namespace asio = boost::asio;
 using asio::ip::tcp;
-
-std::optional<L7Target> l7_target(proxy::WorkerState& worker,
-                                  const std::shared_ptr<const state::Snapshot>& snapshot,
-                                  const tcp::endpoint& original) {
-  auto service = snapshot->service_by_vip(state::normalize_ip(original.address()));
-  if (!service) return std::nullopt;
-  for (const auto& port : service->ports) {
-    if (port.port != original.port() || port.protocol != "TCP") continue;
-    bool http = port_declares_http(port);
-    if (!http) {
-      auto& cache = worker_cache(worker.index);
-      http = config_for(cache, snapshot)->routes_for(service->hostname) != nullptr;
-    }
-    if (!http) return std::nullopt;
-    return L7Target{service, port.port, original};
-  }
-  return std::nullopt;
-}
 
 namespace {
 
@@ -99,12 +81,12 @@ namespace {
 
 // What the requests of one app connection share.
 struct Downstream {
-  proxy::ProxyContext& ctx;
-  proxy::WorkerState& worker;
+  transport::ProxyContext& ctx;
+  transport::WorkerState& worker;
   WorkerCache& cache;
-  std::shared_ptr<const proxy::PodNetns> pod;
-  proxy::ConnectionPeers peers;
-  L7Target target;
+  std::shared_ptr<const transport::PodNetns> pod;
+  transport::ConnectionPeers peers;
+  routing::L7Target target;
 };
 
 // Routes one request, HTTP/1.1 or HTTP/2 alike. New requests see the newest config; this one
@@ -112,8 +94,8 @@ struct Downstream {
 asio::awaitable<void> route_one(Downstream& d, Request& request, Handled& handled,
                                 RequestFacts& facts) {
   auto snapshot = d.ctx.store.current();
-  auto config = config_for(d.cache, snapshot);
-  L7Target now = d.target;
+  auto config = routing::config_for(d.cache.routes, snapshot);
+  routing::L7Target now = d.target;
   if (auto s = snapshot->service_by_host(d.target.service->hostname)) now.service = s;
 
   facts.method = std::string(request.method_string());
@@ -206,12 +188,11 @@ asio::awaitable<bool> sniff_h2(tcp::socket& client, boost::beast::flat_buffer& b
 
 }  // namespace
 
-asio::awaitable<void> serve_http(proxy::ProxyContext& ctx, proxy::WorkerState& worker,
-                                 std::shared_ptr<const proxy::PodNetns> pod, tcp::socket client,
-                                 proxy::ConnectionPeers peers, L7Target target) {
-  auto d =
-      std::make_unique<Downstream>(Downstream{ctx, worker, worker_cache(worker.index),
-                                              std::move(pod), std::move(peers), std::move(target)});
+asio::awaitable<void> serve_http(transport::ProxyContext& ctx, transport::WorkerState& worker,
+                                 std::shared_ptr<const transport::PodNetns> pod, tcp::socket client,
+                                 transport::ConnectionPeers peers, routing::L7Target target) {
+  auto d = std::make_unique<Downstream>(Downstream{
+      ctx, worker, worker_cache(worker), std::move(pod), std::move(peers), std::move(target)});
   auto buffer = std::make_unique<boost::beast::flat_buffer>();
   bool h2 = false;
   if (!co_await sniff_h2(client, *buffer, h2)) co_return;

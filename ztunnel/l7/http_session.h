@@ -11,23 +11,20 @@
 #include <optional>
 
 #include "l7/route_request.h"
-#include "proxy/labels.h"
-#include "proxy/pod_netns.h"
-#include "proxy/proxy_context.h"
+#include "routing/http_target.h"
+#include "transport/labels.h"
+#include "transport/pod_netns.h"
+#include "transport/proxy_context.h"
 
 namespace zmesh::l7 {
-
-// The Service port `original` names, when its connections are to be handled as HTTP.
-std::optional<L7Target> l7_target(proxy::WorkerState& worker,
-                                  const std::shared_ptr<const state::Snapshot>& snapshot,
-                                  const boost::asio::ip::tcp::endpoint& original);
 
 // Serves the app's connection until either side closes: HTTP/1.1 requests in a keep-alive
 // loop, or HTTP/2 streams concurrently (h2_server_session.h).
 // `peers` describes the client end (source workload and address).
-boost::asio::awaitable<void> serve_http(proxy::ProxyContext& ctx, proxy::WorkerState& worker,
-                                        std::shared_ptr<const proxy::PodNetns> pod,
+boost::asio::awaitable<void> serve_http(transport::ProxyContext& ctx,
+                                        transport::WorkerState& worker,
+                                        std::shared_ptr<const transport::PodNetns> pod,
                                         boost::asio::ip::tcp::socket client,
-                                        proxy::ConnectionPeers peers, L7Target target);
+                                        transport::ConnectionPeers peers, routing::L7Target target);
 
 }  // namespace zmesh::l7

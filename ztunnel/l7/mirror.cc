@@ -39,14 +39,14 @@ std::vector<const state::RouteDestinationRef*> sampled_mirrors(const state::Http
   return out;
 }
 
-void start_mirrors(asio::any_io_executor executor, proxy::ProxyContext& ctx,
-                   proxy::WorkerState& worker, WorkerCache& cache,
-                   const std::shared_ptr<const L7Config>& config,
-                   const std::shared_ptr<const proxy::PodNetns>& pod, const L7Target& target,
-                   const state::HttpRoute& route, const std::string& vs_namespace,
-                   const Request& request) {
-  for (const auto* ref : sampled_mirrors(route, cache.rng)) {
-    std::string host = qualify_host(ref->host, vs_namespace);
+void start_mirrors(asio::any_io_executor executor, transport::ProxyContext& ctx,
+                   transport::WorkerState& worker, WorkerCache& cache,
+                   const std::shared_ptr<const routing::L7Config>& config,
+                   const std::shared_ptr<const transport::PodNetns>& pod,
+                   const routing::L7Target& target, const state::HttpRoute& route,
+                   const std::string& vs_namespace, const Request& request) {
+  for (const auto* ref : sampled_mirrors(route, cache.routes.rng)) {
+    std::string host = routing::qualify_host(ref->host, vs_namespace);
     auto service = config->snapshot()->service_by_host(host);
     if (!service) continue;  // Envoy drops a shadow to an unknown cluster
     uint16_t port = target.port;
@@ -54,8 +54,9 @@ void start_mirrors(asio::any_io_executor executor, proxy::ProxyContext& ctx,
       port = static_cast<uint16_t>(*ref->port);
     else if (service->ports.size() == 1)
       port = service->ports.front().port;
-    auto made = destination_for(cache, config, host, ref->subset, port, target.original.address());
-    auto* dest = std::get_if<std::shared_ptr<Destination>>(&made);
+    auto made = routing::destination_for(cache.routes, config, host, ref->subset, port,
+                                         target.original.address());
+    auto* dest = std::get_if<std::shared_ptr<routing::Destination>>(&made);
     if (!dest) continue;
     auto copy = std::make_shared<Request>(request);
     copy->set(http::field::host, shadow_authority(std::string(request[http::field::host])));

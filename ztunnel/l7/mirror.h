@@ -24,11 +24,11 @@ std::vector<const state::RouteDestinationRef*> sampled_mirrors(const state::Http
 
 // Starts one detached copy of `request` (as it goes upstream) per sampled mirror, on
 // `executor` (the worker's: the copies use its cache and connection pool).
-void start_mirrors(boost::asio::any_io_executor executor, proxy::ProxyContext& ctx,
-                   proxy::WorkerState& worker, WorkerCache& cache,
-                   const std::shared_ptr<const L7Config>& config,
-                   const std::shared_ptr<const proxy::PodNetns>& pod, const L7Target& target,
-                   const state::HttpRoute& route, const std::string& vs_namespace,
-                   const Request& request);
+void start_mirrors(boost::asio::any_io_executor executor, transport::ProxyContext& ctx,
+                   transport::WorkerState& worker, WorkerCache& cache,
+                   const std::shared_ptr<const routing::L7Config>& config,
+                   const std::shared_ptr<const transport::PodNetns>& pod,
+                   const routing::L7Target& target, const state::HttpRoute& route,
+                   const std::string& vs_namespace, const Request& request);
 
 }  // namespace zmesh::l7

@@ -12,7 +12,7 @@ namespace {
 // What the request's telemetry says about its destination end: the client's connection as
 // forwarding ended it (the endpoint that answered, the mTLS identities of that hop).
 struct Ends {
-  const proxy::ConnectionPeers& client;
+  const transport::ConnectionPeers& client;
   const Handled& handled;
   const std::string& dst_addr() const {
     return handled.upstream.upstream_addr.empty() ? client.dst_addr
@@ -20,8 +20,8 @@ struct Ends {
   }
   const state::Workload* destination() const { return handled.upstream.workload.get(); }
   const state::ServiceInfo* service() const { return handled.service.get(); }
-  proxy::ConnectionPeers peers() const {  // for make_tcp_labels, once per label set
-    proxy::ConnectionPeers p = client;
+  transport::ConnectionPeers peers() const {  // for make_tcp_labels, once per label set
+    transport::ConnectionPeers p = client;
     p.service = service();
     p.destination = destination();
     p.dst_addr = dst_addr();
@@ -101,12 +101,12 @@ struct CellCache {
 // Per worker thread, like WorkerCache.
 thread_local CellCache cell_cache;
 
-telemetry::HttpCounters& counters_for(proxy::ProxyContext& ctx, proxy::WorkerState& worker,
+telemetry::HttpCounters& counters_for(transport::ProxyContext& ctx, transport::WorkerState& worker,
                                       WorkerCache& cache, const Ends& ends,
                                       const RequestFacts& facts) {
-  if (cell_cache.snapshot != cache.snapshot.get()) {
+  if (cell_cache.snapshot != cache.routes.snapshot.get()) {
     cell_cache.cells.clear();
-    cell_cache.snapshot = cache.snapshot.get();
+    cell_cache.snapshot = cache.routes.snapshot.get();
   }
   const Handled& h = ends.handled;
   // In the trailers, or in the headers of a trailers-only reply (and of local replies).
@@ -126,7 +126,7 @@ telemetry::HttpCounters& counters_for(proxy::ProxyContext& ctx, proxy::WorkerSta
   if (it != cell_cache.cells.end()) return *it->second;
 
   telemetry::HttpLabels labels;
-  labels.common = proxy::make_tcp_labels(ends.peers());
+  labels.common = transport::make_tcp_labels(ends.peers());
   // Istio's values: "grpc" for a gRPC request (by its content type), else "http".
   labels.common.request_protocol = facts.grpc ? "grpc" : "http";
   labels.common.response_flags = h.flags.empty() ? "-" : h.flags;
@@ -148,10 +148,10 @@ telemetry::HttpCounters& counters_for(proxy::ProxyContext& ctx, proxy::WorkerSta
   return cell;
 }
 
-// The fields of proxy::make_access_record (ztunnel's "connection complete" record) plus the
+// The fields of transport::make_access_record (ztunnel's "connection complete" record) plus the
 // request's, in the order nlohmann::json wrote them (sorted keys), built in one string.
 std::string access_line(const Ends& ends, const RequestFacts& facts) {
-  const proxy::ConnectionPeers& p = ends.client;
+  const transport::ConnectionPeers& p = ends.client;
   const Handled& handled = ends.handled;
   const state::Workload* dst = ends.destination();
   telemetry::JsonLine j;
@@ -193,9 +193,9 @@ std::string access_line(const Ends& ends, const RequestFacts& facts) {
 
 }  // namespace
 
-void report_request(proxy::ProxyContext& ctx, proxy::WorkerState& worker, WorkerCache& cache,
-                    const proxy::ConnectionPeers& client, const Handled& handled,
-                    const RequestFacts& facts) {
+void report_request(transport::ProxyContext& ctx, transport::WorkerState& worker,
+                    WorkerCache& cache, const transport::ConnectionPeers& client,
+                    const Handled& handled, const RequestFacts& facts) {
   Ends ends{client, handled};
   counters_for(ctx, worker, cache, ends, facts)
       .record(facts.duration, facts.request_bytes, facts.response_bytes);

@@ -6,8 +6,8 @@
 
 #include "l7/route_request.h"
 #include "l7/worker_cache.h"
-#include "proxy/labels.h"
-#include "proxy/proxy_context.h"
+#include "transport/labels.h"
+#include "transport/proxy_context.h"
 
 namespace zmesh::l7 {
 
@@ -20,8 +20,8 @@ struct RequestFacts {
   std::chrono::microseconds duration{0};
 };
 
-void report_request(proxy::ProxyContext& ctx, proxy::WorkerState& worker, WorkerCache& cache,
-                    const proxy::ConnectionPeers& client, const Handled& handled,
-                    const RequestFacts& facts);
+void report_request(transport::ProxyContext& ctx, transport::WorkerState& worker,
+                    WorkerCache& cache, const transport::ConnectionPeers& client,
+                    const Handled& handled, const RequestFacts& facts);
 
 }  // namespace zmesh::l7

@@ -69,9 +69,9 @@ void apply_response_ops(Response& response, const state::HttpRoute& route,
 
 // The consistent-hash key when the destination's balancer hashes (ring hash, Maglev), with the
 // Set-Cookie to send back when the cookie had to be generated.
-upstream::RequestHash hash_request(const Destination& dest, const route::HeaderList& headers,
-                                   std::string_view path, const state::Workload* source,
-                                   const L7Target& target) {
+upstream::RequestHash hash_request(const routing::Destination& dest,
+                                   const route::HeaderList& headers, std::string_view path,
+                                   const state::Workload* source, const routing::L7Target& target) {
   using P = upstream::LbConfig::Policy;
   const auto& lb = dest.policy.load_balancer;
   if (lb.policy != P::kRingHash && lb.policy != P::kMaglev) return {};
@@ -112,10 +112,11 @@ Response make_local_response(uint32_t status, const std::string& body, unsigned 
   return from_local(route::local_reply(status, body, grpc), version);
 }
 
-asio::awaitable<void> route_request(proxy::ProxyContext& ctx, proxy::WorkerState& worker,
-                                    WorkerCache& cache, std::shared_ptr<const L7Config> config,
-                                    std::shared_ptr<const proxy::PodNetns> pod,
-                                    const state::Workload* source, const L7Target& target,
+asio::awaitable<void> route_request(transport::ProxyContext& ctx, transport::WorkerState& worker,
+                                    WorkerCache& cache,
+                                    std::shared_ptr<const routing::L7Config> config,
+                                    std::shared_ptr<const transport::PodNetns> pod,
+                                    const state::Workload* source, const routing::L7Target& target,
                                     Request& request, Handled& h) {
   h.service = target.service;
   const unsigned version = request.version();
@@ -161,13 +162,13 @@ asio::awaitable<void> route_request(proxy::ProxyContext& ctx, proxy::WorkerState
   }
 
   if (spec->fault) {
-    if (auto delay = route::fault_delay(*spec->fault, cache.rng.next())) {
+    if (auto delay = route::fault_delay(*spec->fault, cache.routes.rng.next())) {
       asio::steady_timer timer(co_await asio::this_coro::executor, *delay);
       boost::system::error_code ec;
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       h.flags = "DI";
     }
-    if (auto abort = route::fault_abort(*spec->fault, cache.rng.next())) {
+    if (auto abort = route::fault_abort(*spec->fault, cache.routes.rng.next())) {
       h.flags = join_flags(h.flags, "FI");
       h.response = from_local(
           route::local_reply(abort->http_status, "fault filter abort", grpc, abort->grpc_status),
@@ -210,14 +211,14 @@ asio::awaitable<void> route_request(proxy::ProxyContext& ctx, proxy::WorkerState
   }
 
   std::optional<size_t> pick =
-      compiled ? config->picker(*compiled).pick(cache.rng.next()) : std::optional<size_t>(0);
+      compiled ? config->picker(*compiled).pick(cache.routes.rng.next()) : std::optional<size_t>(0);
   if (!pick) {
     h.flags = "NC";
     h.response = make_local_response(503, "", version, grpc);
     co_return;
   }
   const auto& ref = spec->route[*pick].destination;
-  std::string host = compiled ? qualify_host(ref.host, compiled->vs_namespace) : ref.host;
+  std::string host = compiled ? routing::qualify_host(ref.host, compiled->vs_namespace) : ref.host;
   auto dest_service = config->snapshot()->service_by_host(host);
   if (dest_service) h.service = dest_service;
   uint16_t port = target.port;
@@ -226,15 +227,15 @@ asio::awaitable<void> route_request(proxy::ProxyContext& ctx, proxy::WorkerState
   else if (dest_service && dest_service != target.service && dest_service->ports.size() == 1)
     port = dest_service->ports.front().port;
 
-  auto made =
-      destination_for(cache, config, host, ref.subset, port, target.original.address(), source);
-  if (auto* err = std::get_if<DestinationError>(&made)) {
+  auto made = routing::destination_for(cache.routes, config, host, ref.subset, port,
+                                       target.original.address(), source);
+  if (auto* err = std::get_if<routing::DestinationError>(&made)) {
     h.flags = err->flag;
     h.error = err->message;
     h.response = make_local_response(503, body_for(h.flags), version, grpc);
     co_return;
   }
-  auto destination = std::get<std::shared_ptr<Destination>>(std::move(made));
+  auto destination = std::get<std::shared_ptr<routing::Destination>>(std::move(made));
 
   // The request as it goes upstream: rewritten path and authority, header operations, and
   // our own keep-alive with the upstream (hop-by-hop headers are the proxy's business).

@@ -11,17 +11,11 @@
 
 #include "l7/forward.h"
 #include "l7/http_message.h"
-#include "l7/l7_config.h"
 #include "l7/worker_cache.h"
+#include "routing/http_target.h"
+#include "routing/l7_config.h"
 
 namespace zmesh::l7 {
-
-// Where the app was going: a Service port.
-struct L7Target {
-  std::shared_ptr<const state::ServiceInfo> service;
-  uint16_t port = 0;
-  boost::asio::ip::tcp::endpoint original;
-};
 
 struct Handled {
   Response response;
@@ -33,12 +27,10 @@ struct Handled {
 };
 
 // Fills `h` (owned by the caller: it is big, and coroutine frames had better stay small).
-boost::asio::awaitable<void> route_request(proxy::ProxyContext& ctx, proxy::WorkerState& worker,
-                                           WorkerCache& cache,
-                                           std::shared_ptr<const L7Config> config,
-                                           std::shared_ptr<const proxy::PodNetns> pod,
-                                           const state::Workload* source, const L7Target& target,
-                                           Request& request, Handled& h);
+boost::asio::awaitable<void> route_request(
+    transport::ProxyContext& ctx, transport::WorkerState& worker, WorkerCache& cache,
+    std::shared_ptr<const routing::L7Config> config, std::shared_ptr<const transport::PodNetns> pod,
+    const state::Workload* source, const routing::L7Target& target, Request& request, Handled& h);
 
 // A reply the proxy makes itself, as a response (content-length set).
 Response make_local_response(uint32_t status, const std::string& body, unsigned version,

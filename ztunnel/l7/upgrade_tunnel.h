@@ -7,9 +7,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
-#include "common/relay_stats.h"
 #include "l7/http_message.h"
 #include "l7/upstream_pool.h"
+#include "net/relay_stats.h"
 
 namespace zmesh::l7 {
 

@@ -17,7 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "l7/upstream_channel.h"
+#include "transport/upstream_channel.h"
 #include "upstream/circuit_breaker.h"
 
 namespace zmesh::l7 {
@@ -39,7 +39,7 @@ struct UpstreamConnection {
     if (live_count) --*live_count;
   }
 
-  std::unique_ptr<UpstreamChannel> channel;
+  std::unique_ptr<transport::UpstreamChannel> channel;
   boost::beast::flat_buffer buffer;  // bytes read from the upstream not yet parsed
   uint64_t served = 0;               // requests answered on it
   bool reused = false;               // came from the pool (may have been closed meanwhile)

@@ -1,8 +1,8 @@
 #include "l7/upstream_protocol.h"
 
-#include "l7/destination.h"
 #include "l7/grpc_status.h"
-#include "l7/http_ports.h"
+#include "routing/destination.h"
+#include "routing/http_ports.h"
 
 namespace zmesh::l7 {
 
@@ -10,12 +10,12 @@ UpstreamProtocol upstream_protocol(const ProtocolInputs& in) {
   if (in.grpc_request) return UpstreamProtocol::kHttp2;
   if (in.use_client_protocol)
     return in.client_http2 ? UpstreamProtocol::kHttp2 : UpstreamProtocol::kHttp1;
-  if (in.port && port_declares_http2(*in.port)) return UpstreamProtocol::kHttp2;
+  if (in.port && routing::port_declares_http2(*in.port)) return UpstreamProtocol::kHttp2;
   if (in.h2_upgrade == state::HttpSettings::H2Upgrade::kUpgrade) return UpstreamProtocol::kHttp2;
   return UpstreamProtocol::kHttp1;
 }
 
-UpstreamProtocol upstream_protocol(const Destination& dest, const Request& request,
+UpstreamProtocol upstream_protocol(const routing::Destination& dest, const Request& request,
                                    bool client_http2) {
   ProtocolInputs in;
   if (dest.service)

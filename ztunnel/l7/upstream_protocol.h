@@ -12,9 +12,11 @@
 #include "state/model.h"
 #include "state/traffic_policy.h"
 
-namespace zmesh::l7 {
-
+namespace zmesh::routing {
 class Destination;
+}  // namespace zmesh::routing
+
+namespace zmesh::l7 {
 
 enum class UpstreamProtocol { kHttp1, kHttp2 };
 
@@ -33,7 +35,7 @@ struct ProtocolInputs {
 UpstreamProtocol upstream_protocol(const ProtocolInputs& in);
 
 // The same for a request routed to `dest` (its Service port and merged DestinationRule).
-UpstreamProtocol upstream_protocol(const Destination& dest, const Request& request,
+UpstreamProtocol upstream_protocol(const routing::Destination& dest, const Request& request,
                                    bool client_http2);
 
 }  // namespace zmesh::l7

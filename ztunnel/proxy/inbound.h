@@ -7,13 +7,14 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <memory>
 
-#include "proxy/pod_netns.h"
-#include "proxy/proxy_context.h"
+#include "transport/pod_netns.h"
+#include "transport/proxy_context.h"
 
 namespace zmesh::proxy {
 
-boost::asio::awaitable<void> handle_inbound(ProxyContext& ctx, WorkerState& worker,
-                                            std::shared_ptr<const PodNetns> pod,
+boost::asio::awaitable<void> handle_inbound(transport::ProxyContext& ctx,
+                                            transport::WorkerState& worker,
+                                            std::shared_ptr<const transport::PodNetns> pod,
                                             boost::asio::ip::tcp::socket client);
 
 }  // namespace zmesh::proxy

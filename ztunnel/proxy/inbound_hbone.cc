@@ -7,13 +7,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "bpf/zmesh.h"
 #include "hbone/server.h"
 #include "hbone/stream_relay.h"
 #include "identity/tls_credentials.h"
-#include "proxy/connection.h"
-#include "proxy/credentials.h"
-#include "rbac/inbound_check.h"
+#include "proxy/inbound_check.h"
+#include "transport/connection.h"
+#include "transport/credentials.h"
 
 namespace zmesh::proxy {
 namespace asio = boost::asio;
@@ -23,11 +22,6 @@ namespace {
 
 inline constexpr std::chrono::seconds kHandshakeTimeout{10};
 
-bool is_mesh_port(uint16_t port) {
-  return port == ZMESH_PORT_OUTBOUND || port == ZMESH_PORT_INBOUND_PLAIN ||
-         port == ZMESH_PORT_INBOUND_HBONE;
-}
-
 // What one TLS connection knows about its peer, shared by its streams.
 struct Peer {
   tcp::endpoint addr;
@@ -35,48 +29,41 @@ struct Peer {
   std::shared_ptr<const identity::TlsCredentials> creds;  // ours, kept for the session's life
 };
 
-asio::awaitable<void> serve_stream(ProxyContext& ctx, WorkerState& worker,
-                                   std::shared_ptr<const PodNetns> pod, std::shared_ptr<Peer> peer,
+asio::awaitable<void> serve_stream(transport::ProxyContext& ctx, transport::WorkerState& worker,
+                                   std::shared_ptr<const transport::PodNetns> pod,
+                                   std::shared_ptr<Peer> peer,
                                    std::shared_ptr<hbone::Stream> stream) {
   const auto& request = stream->request();
   auto snapshot = ctx.store.current();
-  ConnectionPeers peers;
+  InboundFacts facts{InboundListener::kHbone, pod->uid, pod->ip, peer->addr,
+                     request.target,          &peer->id};
+  auto plan = plan_inbound(*snapshot, facts);
+  transport::ConnectionPeers peers;
   peers.reporter = "destination";
   peers.direction = "inbound";
   peers.src_addr = endpoint_text(peer->addr);
   peers.dst_addr = endpoint_text(request.target);
-  peers.source = snapshot->workload_by_ip(peer->addr.address()).get();
-  peers.destination = snapshot->workload_by_uid(pod->uid).get();
-  if (peers.destination)
-    peers.service = snapshot->service_for_port(*peers.destination, request.target.port());
+  label_ends(plan, peers);
   peers.security_policy = "mutual_tls";
   peers.source_principal = peer->id.uri();
   peers.destination_principal = peer->creds->cert->identity.uri();
-
-  // A tunnel may only lead into this pod, and never back into ztunnel's own ports.
-  if (request.target.address() != pod->ip || is_mesh_port(request.target.port())) {
-    stream->respond(400);
-    report_failure(ctx, peers, "CONNECT to " + peers.dst_addr + " is not an app port of this pod");
+  if (plan.action != InboundPlan::Action::kRelay) {
+    stream->respond(plan.hbone_status);
+    report_refusal(ctx, worker, plan, peers);
     co_return;
   }
-  // AuthorizationPolicy: a denied CONNECT never reaches the app.
-  if (!rbac::admit_inbound(ctx, worker, *snapshot, peers, peer->addr, request.target, &peer->id)) {
-    stream->respond(401);
-    co_return;
-  }
-  auto app = co_await dial(ctx, *pod, request.target);
+  auto app = co_await transport::dial(ctx, *pod, request.target);
   if (!app) {
     stream->respond(503);
-    report_failure(ctx, peers, app.error().message);
+    transport::report_failure(ctx, peers, app.error().message);
     co_return;
   }
   stream->respond(200);
   // The stream is the client side here: socket -> stream bytes are the response.
-  auto report = begin_report(ctx, worker, std::move(peers), std::move(snapshot));
+  auto report = transport::begin_report(ctx, worker, std::move(peers), std::move(snapshot));
   RelayCounters swapped{report.live.upstream_to_client, report.live.client_to_upstream};
   RelayLimits limits;
-  limits.closer =
-      worker.inbound.watch(pod->uid, rbac::connection_view(peer->addr, request.target, &peer->id));
+  limits.closer = worker.inbound.watch(pod->uid, plan.view);
   hbone::start_stream_relay(
       std::move(*app), std::move(stream), swapped,
       [done = std::move(report.done)](const RelayResult& r) {
@@ -89,14 +76,15 @@ asio::awaitable<void> serve_stream(ProxyContext& ctx, WorkerState& worker,
 
 }  // namespace
 
-asio::awaitable<void> handle_inbound_hbone(ProxyContext& ctx, WorkerState& worker,
-                                           std::shared_ptr<const PodNetns> pod,
+asio::awaitable<void> handle_inbound_hbone(transport::ProxyContext& ctx,
+                                           transport::WorkerState& worker,
+                                           std::shared_ptr<const transport::PodNetns> pod,
                                            tcp::socket socket) {
   boost::system::error_code ec;
   auto peer = std::make_shared<Peer>();
   peer->addr = socket.remote_endpoint(ec);
   if (ec) co_return;
-  peer->creds = co_await pod_credentials(pod->identity.get());
+  peer->creds = co_await transport::pod_credentials(pod->identity.get());
   if (!peer->creds) {
     spdlog::warn("pod {}: HBONE from {} refused: no workload certificate yet", pod->uid,
                  endpoint_text(peer->addr));

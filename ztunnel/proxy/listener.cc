@@ -9,7 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "bpf/zmesh.h"
-#include "common/accept_loop.h"
+#include "net/accept_loop.h"
 #include "proxy/inbound.h"
 #include "proxy/inbound_hbone.h"
 #include "proxy/outbound.h"
@@ -25,8 +25,9 @@ struct PodListeners::Acceptor {
 
 namespace {
 
-asio::awaitable<void> serve_listener(ProxyContext& ctx, WorkerState& worker,
-                                     std::shared_ptr<const PodNetns> pod, ListenerKind kind,
+asio::awaitable<void> serve_listener(transport::ProxyContext& ctx, transport::WorkerState& worker,
+                                     std::shared_ptr<const transport::PodNetns> pod,
+                                     ListenerKind kind,
                                      std::shared_ptr<PodListeners::Acceptor> self) {
   auto executor = self->acceptor.get_executor();
   auto on_accept = [&](tcp::socket sock) {
@@ -49,9 +50,9 @@ asio::awaitable<void> serve_listener(ProxyContext& ctx, WorkerState& worker,
 
 }  // namespace
 
-Result<std::unique_ptr<PodListeners>> PodListeners::open(ProxyContext& ctx, WorkerPool& pool,
-                                                         std::vector<WorkerState>& workers,
-                                                         std::shared_ptr<const PodNetns> pod) {
+Result<std::unique_ptr<PodListeners>> PodListeners::open(
+    transport::ProxyContext& ctx, transport::WorkerPool& pool,
+    std::vector<transport::WorkerState>& workers, std::shared_ptr<const transport::PodNetns> pod) {
   auto listeners = std::unique_ptr<PodListeners>(new PodListeners());
   struct Spec {
     ListenerKind kind;

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "common/result.h"
-#include "proxy/pod_netns.h"
-#include "proxy/proxy_context.h"
-#include "proxy/worker_pool.h"
+#include "transport/pod_netns.h"
+#include "transport/proxy_context.h"
+#include "transport/worker_pool.h"
 
 namespace zmesh::proxy {
 
@@ -20,9 +20,10 @@ class PodListeners {
   // Opens the pod's listeners inside its netns on every worker: 15001 on loopback (redirected
   // app connections), 15006 on loopback (reached only through sk_lookup steering) and 15008
   // on all addresses (HBONE from other ztunnels).
-  static Result<std::unique_ptr<PodListeners>> open(ProxyContext& ctx, WorkerPool& pool,
-                                                    std::vector<WorkerState>& workers,
-                                                    std::shared_ptr<const PodNetns> pod);
+  static Result<std::unique_ptr<PodListeners>> open(transport::ProxyContext& ctx,
+                                                    transport::WorkerPool& pool,
+                                                    std::vector<transport::WorkerState>& workers,
+                                                    std::shared_ptr<const transport::PodNetns> pod);
   ~PodListeners();  // closes the acceptors on their workers; live connections go on
 
   // A 15006 socket for BPF's sockhash (any member of the reuseport group will do).

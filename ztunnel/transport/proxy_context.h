@@ -1,0 +1,42 @@
+// What connection handlers need from the daemon; owned by the daemon, outlives workers.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "bpf/datapath.h"
+#include "hbone/connection_pool.h"
+#include "hbone/session_options.h"
+#include "identity/secret_manager.h"
+#include "routing/worker_routes.h"
+#include "state/store.h"
+#include "telemetry/access_log.h"
+#include "telemetry/metrics.h"
+#include "transport/inbound_watch.h"
+#include "transport/socket_factory.h"
+
+namespace zmesh::transport {
+
+struct ProxyContext {
+  std::string node;
+  state::Store& store;
+  bpf::Datapath& datapath;
+  telemetry::Metrics& metrics;
+  telemetry::AccessLog& access_log;
+  SocketFactory sockets;
+  identity::SecretManager& secrets;
+  std::string trust_domain;
+  hbone::SessionOptions hbone_options;
+};
+
+// Per-worker mutable state; touched only by its own worker thread.
+struct WorkerState {
+  size_t index = 0;
+  uint64_t round_robin = 0;
+  std::unique_ptr<hbone::ConnectionPool> hbone;  // outbound HBONE connections of this worker
+  InboundWatch inbound;          // inbound connections, re-checked when policies change
+  routing::WorkerRoutes routes;  // this worker's routing view (configs, destinations, randomness)
+};
+
+}  // namespace zmesh::transport
