@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include "state/oldest_first.h"
+
 namespace zmesh::upstream {
 namespace {
 
@@ -32,22 +34,20 @@ const state::DestinationRule* service_destination_rule(
     const std::vector<std::shared_ptr<const state::DestinationRule>>& rules,
     const state::ServiceInfo& service, const std::string& root_namespace) {
   const state::DestinationRule* best = nullptr;
-  // Higher is better for the first two; older, then smaller name, for the rest.
+  // Higher is better for the first two; then the oldest (state/oldest_first.h).
   auto rank = [&](const state::DestinationRule& r) {
     bool own_namespace = r.meta.namespace_ == service.namespace_;
     return std::make_tuple(own_namespace,
                            host_match_rank(qualified_rule_host(r), service.hostname));
-  };
-  auto older = [](const state::DestinationRule& a, const state::DestinationRule& b) {
-    return std::tie(a.meta.creation_timestamp, a.meta.namespace_, a.meta.name) <
-           std::tie(b.meta.creation_timestamp, b.meta.namespace_, b.meta.name);
   };
   for (const auto& rule : rules) {
     const auto& r = *rule;
     if (r.workload_selector || !exported_everywhere(r)) continue;
     if (r.meta.namespace_ != service.namespace_ && r.meta.namespace_ != root_namespace) continue;
     if (host_match_rank(qualified_rule_host(r), service.hostname) == 0) continue;
-    if (!best || rank(r) > rank(*best) || (rank(r) == rank(*best) && older(r, *best))) best = &r;
+    if (!best || rank(r) > rank(*best) ||
+        (rank(r) == rank(*best) && state::older(r.meta, best->meta)))
+      best = &r;
   }
   return best;
 }

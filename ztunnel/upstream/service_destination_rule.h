@@ -6,7 +6,7 @@
 //    "*"), in the Service's namespace or the root namespace (Service's namespace first);
 //  - host: exact ("reviews", qualified with the rule's namespace, or the FQDN), then the most
 //    specific wildcard ("*.shop.svc.cluster.local", "*");
-//  - ties: the oldest (creationTimestamp), then namespace/name, as Istio's "oldest wins".
+//  - ties: the oldest (state/oldest_first.h: creationTimestamp, then namespace, then name).
 // Rules a client namespace adds for itself are left to ztunnel's own limits.
 #pragma once
 
