@@ -30,11 +30,6 @@ std::shared_ptr<const state::DestinationRule> merge_rules(const state::Destinati
 
 }  // namespace
 
-std::string qualify_host(std::string_view host, std::string_view ns) {
-  if (host.find('.') != std::string_view::npos || host == "*") return std::string(host);
-  return std::string(host) + "." + std::string(ns) + ".svc.cluster.local";
-}
-
 std::shared_ptr<const L7Config> L7Config::build(std::shared_ptr<const state::Snapshot> snapshot) {
   auto config = std::make_shared<L7Config>();
   auto vss = snapshot->objects<state::VirtualService>();
