@@ -7,13 +7,14 @@ import json
 import os
 import sys
 import time
+import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import demo_l7  # noqa: E402
-from zlab import APP_PORT, Lab  # noqa: E402
+from zlab import APP_PORT, Lab, LabError, wait_for  # noqa: E402
 
-FAILED: list[str] = []
+FAILED: list[tuple[str, str]] = []  # (step, why), in full
 
 
 def title(t: str) -> None:
@@ -21,11 +22,16 @@ def title(t: str) -> None:
 
 
 def step(name: str, fn) -> None:
+    """Runs one step; a failure is reported with its whole message (and, for anything but the
+    lab's own errors, where it happened) and the demo goes on."""
     try:
         fn()
     except Exception as e:  # noqa: BLE001 - a demo keeps going and reports at the end
-        FAILED.append(name)
-        print(f"   !! {name} failed: {e}", flush=True)
+        why = f"{type(e).__name__}: {e}"
+        FAILED.append((name, why))
+        print(f"   !! {name} failed: " + why.replace("\n", "\n      "), flush=True)
+        if not isinstance(e, LabError):
+            print("      " + traceback.format_exc().rstrip().replace("\n", "\n      "), flush=True)
 
 
 def reaches(client, server) -> bool:
@@ -52,7 +58,7 @@ def main() -> int:
             dst = lab.pod("pod-1-0")
             n = 16 << 20
             r = src.xfer(dst.ip, APP_PORT, n, xid="demo-cross")
-            srv = [x for x in dst.server_results() if x["id"] == "demo-cross"][0]
+            srv = dst.server_result("demo-cross")  # written once both directions ended
             ok = r["sent_sha"] == srv["recv_sha"] and srv["sent_sha"] == r["recv_sha"]
             print(f"  {src.full_name} -> {dst.ip}:{APP_PORT} ({dst.full_name} on node1): 16 MiB each way in "
                   f"{r['seconds']}s, sha256 {'match' if ok else 'MISMATCH'} both ways")
@@ -110,14 +116,26 @@ def main() -> int:
             dst = lab.pod("pod-1-1")
             p = src.hold(dst.ip, APP_PORT, 30)
             try:
-                info = json.loads(p.stdout.readline())
-                time.sleep(0.3)
+                first = p.stdout.readline()
+                if not first:
+                    raise LabError(f"the held connection did not open (exit {p.wait()}): {p.stderr.read()}")
+                info = json.loads(first)
+                port = info["local"].rsplit(":", 1)[1]
                 print(f"  {src.full_name} holds a connection to {dst.ip}:{APP_PORT} (app socket {info.get('local')})")
                 print("  $ zmeshctl connections --bpf-pin-root " + src.node.pin_root)
-                print("    " + src.node.connections().rstrip().replace("\n", "\n    "))
+                listed = wait_for(lambda: (lambda o: o if f":{port}" in o else None)(src.node.connections()),
+                                  10, 0.2, f"the connection from port {port} in `zmeshctl connections`")
+                print("    " + listed.rstrip().replace("\n", "\n    "))
             finally:
                 p.kill()
                 p.wait()
+            # Both ztunnels account for the connection when it ends: wait for its access lines
+            # (HOLD sends 5 bytes, gets 3), so the metrics below include it.
+            held = f"{dst.ip}:{APP_PORT}"
+            for n in lab.nodes:
+                wait_for(lambda: any(e.get("dst.addr") == held and {e.get("bytes_sent"), e.get("bytes_recv")} == {3, 5}
+                                     for e in n.access_log_entries()),
+                         10, 0.1, f"the held connection's access line on {n.name}")
         title("live redirected connections, read from the pinned BPF maps")
         step("connections", live)
 
@@ -127,8 +145,6 @@ def main() -> int:
                 print("    " + n.zmeshctl("status").stdout.rstrip().replace("\n", "\n    "))
         title("daemon status")
         step("status", status)
-
-        time.sleep(1.0)
 
         def metrics():
             keep = ("reporter", "source_workload", "destination_workload", "destination_service",
@@ -154,7 +170,9 @@ def main() -> int:
         print(f"\n  logs kept in {lab.log_dir}")
         title("tearing the lab down")
     if FAILED:
-        print(f"\ndemo: {len(FAILED)} step(s) failed: {', '.join(FAILED)}")
+        print(f"\ndemo: {len(FAILED)} step(s) failed: {', '.join(name for name, _ in FAILED)}")
+        for name, why in FAILED:
+            print(f"  {name}: " + why.replace("\n", "\n    "))
         return 1
     print("\ndemo: done")
     return 0
