@@ -8,7 +8,7 @@ logs have the connection. Pods of the non-ambient namespace talk directly and le
 from __future__ import annotations
 
 import json
-import time
+import re
 
 import pytest
 
@@ -44,6 +44,27 @@ def flush_marker(lab, tag: str) -> dict:
     find_access(src.node, lambda e: e.get("direction") == "outbound" and n in entry_bytes(e))
     find_access(dst.node, lambda e: e.get("direction") == "inbound" and n in entry_bytes(e))
     return {"bytes": n, "workloads": dict(source_workload=src.labels["app"], destination_workload=dst.labels["app"])}
+
+
+def server_connections(pod, port: int) -> list[dict]:
+    """The established connections to `pod`'s :port as its kernel sees them (ss -ti): bytes the
+    server sent that were acknowledged, and bytes it received."""
+    out = pod.run(["ss", "-tinH", "state", "established", f"( sport = :{port} )"]).stdout
+    conns: list[dict] = []
+    for line in out.splitlines():
+        if line.strip() and not line[0].isspace():
+            conns.append({"sent": 0, "received": 0})
+        elif conns:
+            for key, field in (("sent", "bytes_acked"), ("received", "bytes_received")):
+                if m := re.search(rf"\b{field}:(\d+)", line):
+                    conns[-1][key] = int(m.group(1))
+    return conns
+
+
+def wait_streaming(pod, port: int, what: str) -> None:
+    """Until a connection to `pod`'s :port moved at least 1 MiB each way: mid-transfer."""
+    wait_for(lambda: any(c["sent"] >= MiB and c["received"] >= MiB for c in server_connections(pod, port)),
+             15, 0.05, f"{what} to stream both ways")
 
 
 def _target(lab, kind, name):
@@ -217,11 +238,14 @@ def test_peers_that_vanish_mid_transfer_do_not_hurt_the_daemons(lab):
     from zlab.lab import PODTOOL
     src, dst = lab.pod("pod-0-1"), lab.pod("pod-1-1")
     before_lines = len(src.node.access_log_entries())
-    # 1) the client dies while both directions are streaming
+    # 1) the client dies while both directions are streaming; the server's end of each
+    #    connection must go too before the next one starts
     for i in range(3):
+        wait_for(lambda: not server_connections(dst, APP_PORT), 15, 0.05,
+                 f"no connection left open at {dst.full_name}:{APP_PORT}")
         p = src.spawn([_sys.executable, PODTOOL, "xfer", dst.ip, str(APP_PORT), str(1 << 30), "--id", f"abort-{i}"],
                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.4)
+        wait_streaming(dst, APP_PORT, f"abort-{i}")
         p.send_signal(signal.SIGKILL)
         p.wait(5)
     # 2) the server dies while the client is streaming to it
@@ -232,7 +256,7 @@ def test_peers_that_vanish_mid_transfer_do_not_hurt_the_daemons(lab):
         srv.stdout.readline()  # listening
         cli = src.spawn([_sys.executable, PODTOOL, "xfer", dst.ip, str(port), str(1 << 30), "--id", f"victim-{i}"],
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.4)
+        wait_streaming(dst, port, f"victim-{i}")
         srv.send_signal(signal.SIGKILL)
         srv.wait(5)
         try:
