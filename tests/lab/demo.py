@@ -3,10 +3,10 @@
 the daemons saw. Exits non-zero if a step failed; the lab is torn down in every case."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -96,16 +96,17 @@ def main() -> int:
             policy = ("apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n"
                       "  name: strict\n  namespace: mesh\nspec:\n  mtls:\n    mode: STRICT\n")
             print("  writing PeerAuthentication mesh/strict (mode STRICT) into both nodes' config dirs")
-            for n in lab.nodes:
-                n.write_config("peer-authentication.yaml", policy)
-            deadline = time.time() + 10
-            while reaches(plain, dst) and time.time() < deadline:
-                time.sleep(0.2)
-            print(f"  STRICT: {plain.full_name} -> {dst.full_name} plaintext "
-                  f"{'still accepted' if reaches(plain, dst) else 'refused (connection reset)'}; "
-                  f"mesh pod-0-0 -> {dst.full_name}: {src.who(dst.ip)['pod']} answered over mTLS")
-            for n in lab.nodes:
-                os.remove(os.path.join(n.config_dir, "peer-authentication.yaml"))
+            try:
+                for n in lab.nodes:
+                    n.write_config("peer-authentication.yaml", policy)
+                wait_for(lambda: not reaches(plain, dst), 10, 0.2,
+                         f"STRICT to refuse plaintext from {plain.full_name} to {dst.full_name}")
+                print(f"  STRICT: {plain.full_name} -> {dst.full_name} plaintext refused (connection reset); "
+                      f"mesh pod-0-0 -> {dst.full_name}: {src.who(dst.ip)['pod']} answered over mTLS")
+            finally:
+                for n in lab.nodes:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.remove(os.path.join(n.config_dir, "peer-authentication.yaml"))
         title("L7 in the source node's ztunnel: VirtualService routes, a canary split, a fault")
         step("L7 routing", lambda: demo_l7.show(lab))
 
