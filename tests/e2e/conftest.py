@@ -132,17 +132,8 @@ def assert_same_bytes(client: dict, server_rec: dict, n: int) -> None:
 
 
 def server_record(pod, xid: str, timeout: float = 10.0) -> dict:
-    box = {}
-
-    def got():
-        for r in pod.server_results():
-            if r.get("id") == xid:
-                box["r"] = r
-                return True
-        return False
-
-    wait_for(got, timeout, 0.1, f"server record {xid} in {pod.full_name}")
-    return box["r"]
+    """The server's result line for transfer `xid` (waits for it: see Pod.server_result)."""
+    return pod.server_result(xid, timeout)
 
 
 def unique_size(base: int = 64 * MiB) -> int:

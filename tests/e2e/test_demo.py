@@ -13,11 +13,27 @@ TITLES = ("pod -> pod across nodes", "L7 in the source node's ztunnel", "mutual 
           "live redirected connections", "daemon status", "metrics", "access logs")
 
 
+def _failures(out: str) -> str:
+    """Every failed step's report, whole (the "!!" line and the traceback under it), wherever
+    it is in the output, and the demo's closing summary."""
+    lines, keep = out.splitlines(), []
+    for i, line in enumerate(lines):
+        if line.startswith("   !! "):
+            keep.append(line)
+            for more in lines[i + 1:]:  # its traceback, indented under it
+                if not more.startswith("      "):
+                    break
+                keep.append(more)
+    tail = out[out.rfind("\ndemo: "):] if "\ndemo: " in out else ""
+    return "\n".join(keep) + "\n" + tail
+
+
 def test_demo_completes_every_step():
     cp = subprocess.run([sys.executable, DEMO], capture_output=True, text=True, timeout=480)
     out = cp.stdout
-    assert cp.returncode == 0 and "demo: done" in out, f"{out[-6000:]}\n{cp.stderr[-3000:]}"
-    assert "!!" not in out, out
+    why = f"{_failures(out)}\n--- demo output, last 6000 characters ---\n{out[-6000:]}\n--- stderr ---\n{cp.stderr[-3000:]}"
+    assert cp.returncode == 0 and "demo: done" in out, why
+    assert "!!" not in out, why
     for title in TITLES:
         assert f"== {title}" in out, f"no '{title}' step in:\n{out}"
     # The L7 step printed what the routes did, and the fault's access line names its flag.

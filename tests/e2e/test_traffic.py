@@ -8,13 +8,13 @@ logs have the connection. Pods of the non-ambient namespace talk directly and le
 from __future__ import annotations
 
 import json
-import time
+import re
 
 import pytest
 
 from conftest import (MiB, Snapshot, assert_same_bytes, entry_bytes, find_access, server_record,
                       unique_size, wait_metric_delta)
-from zlab import APP_PORT, metric_sum, wait_for
+from zlab import APP_PORT, LabError, wait_for
 
 OPENED = "istio_tcp_connections_opened_total"
 CLOSED = "istio_tcp_connections_closed_total"
@@ -28,6 +28,43 @@ CASES = {
     "svc-same-node": ("pod-0-0", "svc", "svc-0-1", "pod-0-1"),
     "svc-cross-node": ("pod-1-1", "svc", "svc-0-0", "pod-0-0"),
 }
+
+
+def flush_marker(lab, tag: str) -> dict:
+    """One mesh connection across nodes (pod-0-0 -> pod-1-0, a distinct byte count) that returns
+    once both ztunnels wrote its access line. A ztunnel accounts for a connection when it ends
+    and writes access lines in that order, so anything a connection that ended before the marker
+    began would have left (access line, metrics) is there by now: "nothing happened" checks read
+    after a marker instead of after a sleep. Returns the marker's byte count and workloads."""
+    src, dst = lab.pod("pod-0-0"), lab.pod("pod-1-0")
+    n = unique_size(64 * 1024)
+    xid = f"marker-{tag}-{n}"
+    res = src.xfer(dst.ip, APP_PORT, n, xid=xid)
+    assert_same_bytes(res, server_record(dst, xid), n)
+    find_access(src.node, lambda e: e.get("direction") == "outbound" and n in entry_bytes(e))
+    find_access(dst.node, lambda e: e.get("direction") == "inbound" and n in entry_bytes(e))
+    return {"bytes": n, "workloads": dict(source_workload=src.labels["app"], destination_workload=dst.labels["app"])}
+
+
+def server_connections(pod, port: int) -> list[dict]:
+    """The established connections to `pod`'s :port as its kernel sees them (ss -ti): bytes the
+    server sent that were acknowledged, and bytes it received."""
+    out = pod.run(["ss", "-tinH", "state", "established", f"( sport = :{port} )"]).stdout
+    conns: list[dict] = []
+    for line in out.splitlines():
+        if line.strip() and not line[0].isspace():
+            conns.append({"sent": 0, "received": 0})
+        elif conns:
+            for key, field in (("sent", "bytes_acked"), ("received", "bytes_received")):
+                if m := re.search(rf"\b{field}:(\d+)", line):
+                    conns[-1][key] = int(m.group(1))
+    return conns
+
+
+def wait_streaming(pod, port: int, what: str) -> None:
+    """Until a connection to `pod`'s :port moved at least 1 MiB each way: mid-transfer."""
+    wait_for(lambda: any(c["sent"] >= MiB and c["received"] >= MiB for c in server_connections(pod, port)),
+             15, 0.05, f"{what} to stream both ways")
 
 
 def _target(lab, kind, name):
@@ -96,7 +133,7 @@ def test_plain_namespace_talks_directly(lab):
     """Pods of the namespace without the ambient label are not redirected: the server sees the
     client's own address, and no metric or access-log line moves on any node."""
     a, b = lab.pod("plain-0-0"), lab.pod("plain-1-0")
-    time.sleep(0.3)  # earlier tests' access lines are written out (ztunnel flushes every 100 ms)
+    flush_marker(lab, "plain-before")  # earlier tests' connections are all accounted for
     before = Snapshot(lab)
     who = a.who(b.ip)
     n = 4 * MiB + 17
@@ -106,12 +143,18 @@ def test_plain_namespace_talks_directly(lab):
     assert who["peer"].split(":")[0] == a.ip
     rec = server_record(b, f"plain-{n}")
     assert rec["peer"] == res["local"], f"server saw {rec['peer']}, client was {res['local']}: not direct"
-    time.sleep(1.0)
+    # Had a ztunnel carried the plain connections, their lines would come before the marker's.
+    marker = flush_marker(lab, "plain-after")
     after = Snapshot(lab)
     for node in lab.nodes:
+        new = node.access_log_entries()[before.access[node.name]:]
+        others = [e for e in new if marker["bytes"] not in entry_bytes(e)]
+        assert not others, f"{node.name} access log has lines for plain traffic: {others}"
+        assert len(new) == 1, f"{node.name}: expected the marker's access line only: {new}"
         for m in (OPENED, SENT):
-            assert after.sum(node.name, m) == before.sum(node.name, m), f"{node.name} {m} moved for plain traffic"
-        assert after.access[node.name] == before.access[node.name], f"{node.name} access log grew for plain traffic"
+            moved = after.sum(node.name, m) - before.sum(node.name, m)
+            by_marker = after.sum(node.name, m, **marker["workloads"]) - before.sum(node.name, m, **marker["workloads"])
+            assert moved == by_marker, f"{node.name} {m} moved by {moved - by_marker} for plain traffic"
 
 
 def test_plain_pod_cannot_enroll(lab):
@@ -174,10 +217,15 @@ def test_status_and_config_dump(lab):
                 assert p.name not in en, f"{node.name}: {p.full_name} must not be enrolled: {en}"
         cd = node.zmeshctl("config-dump")
         assert cd.returncode == 0 and "pod-0-0" in cd.stdout
-    # metric sanity: the BPF side counts too
+    # metric sanity: a connection of this test moves ztunnel's counter and the BPF side's
+    src, dst = lab.pod("pod-0-0"), lab.pod("pod-1-0")
+    before = Snapshot(lab)
+    assert src.who(dst.ip)["pod"] == dst.full_name
+    wait_metric_delta(lab, before, "node0", OPENED, 1, reporter="source", source_workload="pod-0-0",
+                      destination_workload="pod-1-0")
     names = {m for m, _, _ in lab.node(0).metrics()}
     assert any(m.startswith("zmesh_bpf_") for m in names), sorted(names)[:30]
-    assert metric_sum(lab.node(0).metrics(), OPENED) >= 0
+    wait_metric_delta(lab, before, "node0", "zmesh_bpf_outbound_redirected_total", 1, pod=src.full_name)
 
 
 def test_peers_that_vanish_mid_transfer_do_not_hurt_the_daemons(lab):
@@ -189,11 +237,15 @@ def test_peers_that_vanish_mid_transfer_do_not_hurt_the_daemons(lab):
 
     from zlab.lab import PODTOOL
     src, dst = lab.pod("pod-0-1"), lab.pod("pod-1-1")
-    # 1) the client dies while both directions are streaming
+    before_lines = len(src.node.access_log_entries())
+    # 1) the client dies while both directions are streaming; the server's end of each
+    #    connection must go too before the next one starts
     for i in range(3):
+        wait_for(lambda: not server_connections(dst, APP_PORT), 15, 0.05,
+                 f"no connection left open at {dst.full_name}:{APP_PORT}")
         p = src.spawn([_sys.executable, PODTOOL, "xfer", dst.ip, str(APP_PORT), str(1 << 30), "--id", f"abort-{i}"],
                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.4)
+        wait_streaming(dst, APP_PORT, f"abort-{i}")
         p.send_signal(signal.SIGKILL)
         p.wait(5)
     # 2) the server dies while the client is streaming to it
@@ -204,7 +256,7 @@ def test_peers_that_vanish_mid_transfer_do_not_hurt_the_daemons(lab):
         srv.stdout.readline()  # listening
         cli = src.spawn([_sys.executable, PODTOOL, "xfer", dst.ip, str(port), str(1 << 30), "--id", f"victim-{i}"],
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.4)
+        wait_streaming(dst, port, f"victim-{i}")
         srv.send_signal(signal.SIGKILL)
         srv.wait(5)
         try:
@@ -213,7 +265,16 @@ def test_peers_that_vanish_mid_transfer_do_not_hurt_the_daemons(lab):
             cli.kill()
             cli.wait(5)
             raise AssertionError("client hung after its server died: the proxy did not pass the reset on")
-    time.sleep(0.5)
+    # The source ztunnel finished every one of those connections (its access lines are the
+    # event) and both daemons are still there.
+    for to_port in (APP_PORT, port):
+        ended = lambda: [e for e in src.node.access_log_entries()[before_lines:]  # noqa: E731
+                         if e.get("direction") == "outbound" and e.get("dst.addr") == f"{dst.ip}:{to_port}"
+                         and str(e.get("src.addr", "")).startswith(src.ip + ":")]
+        try:
+            wait_for(lambda: len(ended()) >= 3, 15, 0.2, f"the access lines of the 3 aborted connections to :{to_port}")
+        except LabError as e:
+            raise AssertionError(f"{e}; {src.node.name} wrote: {ended()}") from None
     for node in lab.nodes:
         assert node.alive(), node.exit_note() or f"{node.name} ztunnel gone"
     n = 1 << 20
@@ -240,7 +301,7 @@ def test_unenroll_and_enroll_again(lab):
         local = local_of("unenrolled")
         assert local.startswith(pod.ip + ":"), f"unenrolled pod still redirected: local {local}"
         assert server_record(target, "unenrolled")["peer"] == local
-        time.sleep(0.5)
+        flush_marker(lab, "unenrolled")  # a redirected connection would have been counted before it
         assert Snapshot(lab).sum("node0", OPENED, reporter="source", source_workload="pod-0-1") == \
             before.sum("node0", OPENED, reporter="source", source_workload="pod-0-1")
     finally:

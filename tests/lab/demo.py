@@ -3,17 +3,18 @@
 the daemons saw. Exits non-zero if a step failed; the lab is torn down in every case."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-import time
+import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import demo_l7  # noqa: E402
-from zlab import APP_PORT, Lab  # noqa: E402
+from zlab import APP_PORT, Lab, LabError, wait_for  # noqa: E402
 
-FAILED: list[str] = []
+FAILED: list[tuple[str, str]] = []  # (step, why), in full
 
 
 def title(t: str) -> None:
@@ -21,11 +22,16 @@ def title(t: str) -> None:
 
 
 def step(name: str, fn) -> None:
+    """Runs one step; a failure is reported with its whole message (and, for anything but the
+    lab's own errors, where it happened) and the demo goes on."""
     try:
         fn()
     except Exception as e:  # noqa: BLE001 - a demo keeps going and reports at the end
-        FAILED.append(name)
-        print(f"   !! {name} failed: {e}", flush=True)
+        why = f"{type(e).__name__}: {e}"
+        FAILED.append((name, why))
+        print(f"   !! {name} failed: " + why.replace("\n", "\n      "), flush=True)
+        if not isinstance(e, LabError):
+            print("      " + traceback.format_exc().rstrip().replace("\n", "\n      "), flush=True)
 
 
 def reaches(client, server) -> bool:
@@ -52,7 +58,7 @@ def main() -> int:
             dst = lab.pod("pod-1-0")
             n = 16 << 20
             r = src.xfer(dst.ip, APP_PORT, n, xid="demo-cross")
-            srv = [x for x in dst.server_results() if x["id"] == "demo-cross"][0]
+            srv = dst.server_result("demo-cross")  # written once both directions ended
             ok = r["sent_sha"] == srv["recv_sha"] and srv["sent_sha"] == r["recv_sha"]
             print(f"  {src.full_name} -> {dst.ip}:{APP_PORT} ({dst.full_name} on node1): 16 MiB each way in "
                   f"{r['seconds']}s, sha256 {'match' if ok else 'MISMATCH'} both ways")
@@ -90,16 +96,17 @@ def main() -> int:
             policy = ("apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n"
                       "  name: strict\n  namespace: mesh\nspec:\n  mtls:\n    mode: STRICT\n")
             print("  writing PeerAuthentication mesh/strict (mode STRICT) into both nodes' config dirs")
-            for n in lab.nodes:
-                n.write_config("peer-authentication.yaml", policy)
-            deadline = time.time() + 10
-            while reaches(plain, dst) and time.time() < deadline:
-                time.sleep(0.2)
-            print(f"  STRICT: {plain.full_name} -> {dst.full_name} plaintext "
-                  f"{'still accepted' if reaches(plain, dst) else 'refused (connection reset)'}; "
-                  f"mesh pod-0-0 -> {dst.full_name}: {src.who(dst.ip)['pod']} answered over mTLS")
-            for n in lab.nodes:
-                os.remove(os.path.join(n.config_dir, "peer-authentication.yaml"))
+            try:
+                for n in lab.nodes:
+                    n.write_config("peer-authentication.yaml", policy)
+                wait_for(lambda: not reaches(plain, dst), 10, 0.2,
+                         f"STRICT to refuse plaintext from {plain.full_name} to {dst.full_name}")
+                print(f"  STRICT: {plain.full_name} -> {dst.full_name} plaintext refused (connection reset); "
+                      f"mesh pod-0-0 -> {dst.full_name}: {src.who(dst.ip)['pod']} answered over mTLS")
+            finally:
+                for n in lab.nodes:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.remove(os.path.join(n.config_dir, "peer-authentication.yaml"))
         title("L7 in the source node's ztunnel: VirtualService routes, a canary split, a fault")
         step("L7 routing", lambda: demo_l7.show(lab))
 
@@ -110,14 +117,26 @@ def main() -> int:
             dst = lab.pod("pod-1-1")
             p = src.hold(dst.ip, APP_PORT, 30)
             try:
-                info = json.loads(p.stdout.readline())
-                time.sleep(0.3)
+                first = p.stdout.readline()
+                if not first:
+                    raise LabError(f"the held connection did not open (exit {p.wait()}): {p.stderr.read()}")
+                info = json.loads(first)
+                port = info["local"].rsplit(":", 1)[1]
                 print(f"  {src.full_name} holds a connection to {dst.ip}:{APP_PORT} (app socket {info.get('local')})")
                 print("  $ zmeshctl connections --bpf-pin-root " + src.node.pin_root)
-                print("    " + src.node.connections().rstrip().replace("\n", "\n    "))
+                listed = wait_for(lambda: (lambda o: o if f":{port}" in o else None)(src.node.connections()),
+                                  10, 0.2, f"the connection from port {port} in `zmeshctl connections`")
+                print("    " + listed.rstrip().replace("\n", "\n    "))
             finally:
                 p.kill()
                 p.wait()
+            # Both ztunnels account for the connection when it ends: wait for its access lines
+            # (HOLD sends 5 bytes, gets 3), so the metrics below include it.
+            held = f"{dst.ip}:{APP_PORT}"
+            for n in lab.nodes:
+                wait_for(lambda: any(e.get("dst.addr") == held and {e.get("bytes_sent"), e.get("bytes_recv")} == {3, 5}
+                                     for e in n.access_log_entries()),
+                         10, 0.1, f"the held connection's access line on {n.name}")
         title("live redirected connections, read from the pinned BPF maps")
         step("connections", live)
 
@@ -127,8 +146,6 @@ def main() -> int:
                 print("    " + n.zmeshctl("status").stdout.rstrip().replace("\n", "\n    "))
         title("daemon status")
         step("status", status)
-
-        time.sleep(1.0)
 
         def metrics():
             keep = ("reporter", "source_workload", "destination_workload", "destination_service",
@@ -154,7 +171,9 @@ def main() -> int:
         print(f"\n  logs kept in {lab.log_dir}")
         title("tearing the lab down")
     if FAILED:
-        print(f"\ndemo: {len(FAILED)} step(s) failed: {', '.join(FAILED)}")
+        print(f"\ndemo: {len(FAILED)} step(s) failed: {', '.join(name for name, _ in FAILED)}")
+        for name, why in FAILED:
+            print(f"  {name}: " + why.replace("\n", "\n    "))
         return 1
     print("\ndemo: done")
     return 0

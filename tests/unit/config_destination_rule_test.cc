@@ -3,10 +3,9 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
-#include <filesystem>
-
 #include "config/kind_registry.h"
 #include "config/yaml_parser.h"
+#include "istio_crds.h"
 
 namespace zmesh::config {
 namespace {
@@ -424,9 +423,9 @@ TEST(DestinationRuleJson, FieldNamesAsInIstioYaml) {
 
 // Istio's own CRD: the enums the decoder accepts are exactly the CRD's.
 TEST(DestinationRuleCrd, EnumsMatchIstiosDefinition) {
-  std::string path = std::string(ZMESH_SOURCE_DIR) + "/../shared/data/istio-crds/crd-all.gen.yaml";
-  // CI has ../shared beside the clone (the kube e2e tests need it too): missing is a failure.
-  ASSERT_TRUE(std::filesystem::exists(path)) << "no Istio CRDs at " << path;
+  const auto crds = zmesh::test_data::istio_crds();
+  ZMESH_SKIP_OR_FAIL_WITHOUT(crds);
+  const std::string& path = crds.path;
   YAML::Node crd;
   for (const auto& doc : YAML::LoadAllFromFile(path)) {
     if (doc["metadata"]["name"].as<std::string>("") == "destinationrules.networking.istio.io") {

@@ -4,10 +4,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <filesystem>
 
 #include "config/kind_registry.h"
 #include "config/yaml_parser.h"
+#include "istio_crds.h"
 
 namespace zmesh::config {
 namespace {
@@ -241,9 +241,9 @@ TEST(PeerAuthenticationDecode, InvalidPolicyIsRejectedAlone) {
 // Istio's own CRD (shared read-only test data): every served version is registered, and
 // both mode enums are exactly the modes the decoder accepts.
 TEST(PeerAuthenticationCrd, MatchesIstiosDefinition) {
-  std::string path = std::string(ZMESH_SOURCE_DIR) + "/../shared/data/istio-crds/crd-all.gen.yaml";
-  // CI has ../shared beside the clone (the kube e2e tests need it too): missing is a failure.
-  ASSERT_TRUE(std::filesystem::exists(path)) << "no Istio CRDs at " << path;
+  const auto crds = zmesh::test_data::istio_crds();
+  ZMESH_SKIP_OR_FAIL_WITHOUT(crds);
+  const std::string& path = crds.path;
   YAML::Node crd;
   for (const auto& doc : YAML::LoadAllFromFile(path)) {
     if (doc["metadata"]["name"].as<std::string>("") == "peerauthentications.security.istio.io") {

@@ -857,11 +857,15 @@ TEST(UpstreamProtocol, PortsDeclaringHttp) {
 }
 
 TEST(UpstreamProtocol, GrpcRequests) {
-  EXPECT_TRUE(is_grpc_content_type("application/grpc"));
-  EXPECT_TRUE(is_grpc_content_type("application/grpc+proto"));
-  EXPECT_TRUE(is_grpc_content_type("Application/GRPC-web"));
-  EXPECT_FALSE(is_grpc_content_type("application/json"));
-  EXPECT_FALSE(is_grpc_content_type(""));
+  auto with_type = [](const char* content_type) {
+    Request r{http::verb::post, "/pkg.Svc/Call", 20};
+    if (*content_type) r.set(http::field::content_type, content_type);
+    return r;
+  };
+  EXPECT_TRUE(is_grpc_request(with_type("application/grpc")));
+  EXPECT_TRUE(is_grpc_request(with_type("Application/GRPC-web")));
+  EXPECT_FALSE(is_grpc_request(with_type("application/json")));
+  EXPECT_FALSE(is_grpc_request(with_type("")));
 }
 
 }  // namespace

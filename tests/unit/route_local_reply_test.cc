@@ -54,6 +54,12 @@ TEST(RouteLocalReply, GrpcRequestDetection) {
   EXPECT_TRUE(is_grpc_request(grpc.view()));
   EXPECT_FALSE(is_grpc_request(json.view()));
   EXPECT_FALSE(is_grpc_request(testing::get("/").view()));
+  EXPECT_TRUE(is_grpc_content_type("application/grpc"));
+  EXPECT_TRUE(is_grpc_content_type("application/grpc+proto"));
+  EXPECT_TRUE(is_grpc_content_type("Application/GRPC-web"));
+  EXPECT_FALSE(is_grpc_content_type("application/json"));
+  EXPECT_FALSE(is_grpc_content_type("text/plain; application/grpc"));
+  EXPECT_FALSE(is_grpc_content_type(""));
 }
 
 TEST(RouteUriParts, PathAndQuery) {

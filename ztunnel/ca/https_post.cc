@@ -4,13 +4,14 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
 #include "ca/mtls_context.h"
+#include "common/resolve.h"
+#include "common/step_error.h"
 
 namespace zmesh::ca {
 namespace {
@@ -21,32 +22,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 constexpr uint64_t kReplyLimit = 1 << 20;
-
-Error step_error(const char* step, const boost::system::error_code& ec) {
-  return make_error(std::string(step) + ": " +
-                    (ec == beast::error::timeout ? std::string("timed out") : ec.message()));
-}
-
-// Name resolution has no deadline of its own: a timer cancels it. The timer's handler may
-// run after we returned (it was already queued), hence the weak_ptr.
-asio::awaitable<Result<tcp::resolver::results_type>> resolve(
-    asio::any_io_executor executor, const HttpsTarget& target,
-    std::chrono::steady_clock::time_point deadline) {
-  auto resolver = std::make_shared<tcp::resolver>(executor);
-  asio::steady_timer watchdog(executor, deadline);
-  watchdog.async_wait(
-      [weak = std::weak_ptr<tcp::resolver>(resolver)](boost::system::error_code ec) {
-        if (auto r = weak.lock(); r && !ec) r->cancel();
-      });
-  boost::system::error_code ec;
-  auto results = co_await resolver->async_resolve(target.host, target.port,
-                                                  asio::redirect_error(asio::use_awaitable, ec));
-  watchdog.cancel();
-  if (ec == asio::error::operation_aborted)
-    co_return make_error("resolve " + target.host + ": timed out");
-  if (ec) co_return make_error("resolve " + target.host + ": " + ec.message());
-  co_return results;
-}
 
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
@@ -95,7 +70,7 @@ asio::awaitable<Result<HttpReply>> https_post(asio::any_io_executor executor,
                                               std::shared_ptr<asio::ssl::context> tls,
                                               HttpsTarget target, std::string json_body,
                                               std::chrono::steady_clock::time_point deadline) {
-  auto endpoints = co_await resolve(executor, target, deadline);
+  auto endpoints = co_await resolve(executor, target.host, target.port, deadline);
   if (!endpoints) co_return endpoints.error();
   auto stream = std::make_unique<TlsStream>(executor, *tls);
   beast::get_lowest_layer(*stream).expires_at(deadline);  // covers every step below

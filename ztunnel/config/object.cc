@@ -17,11 +17,3 @@ size_t ObjectKeyHash::operator()(const ObjectKey& key) const {
 }
 
 }  // namespace zmesh::config
-
-namespace zmesh::state {
-
-const ObjectMeta& meta_of(const Object& object) {
-  return std::visit([](const auto& o) -> const ObjectMeta& { return o.meta; }, object);
-}
-
-}  // namespace zmesh::state

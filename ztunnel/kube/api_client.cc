@@ -2,7 +2,6 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -11,6 +10,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "common/resolve.h"
+#include "common/step_error.h"
 #include "kube/tls_context.h"
 
 namespace zmesh::kube {
@@ -28,32 +29,6 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 constexpr size_t kReplyLimit = 256u << 20;
 // One watch event line: far above any real object, low enough to stop a runaway stream.
 constexpr size_t kLineLimit = 64u << 20;
-
-Error step_error(const char* step, const boost::system::error_code& ec) {
-  return make_error(std::string(step) + ": " +
-                    (ec == beast::error::timeout ? std::string("timed out") : ec.message()));
-}
-
-// Name resolution has no deadline of its own: a timer cancels it. Its handler may run after
-// we returned, hence the weak_ptr.
-asio::awaitable<Result<tcp::resolver::results_type>> resolve(asio::any_io_executor executor,
-                                                             const ServerUrl& url,
-                                                             Clock::time_point deadline) {
-  auto resolver = std::make_shared<tcp::resolver>(executor);
-  asio::steady_timer watchdog(executor, deadline);
-  watchdog.async_wait(
-      [weak = std::weak_ptr<tcp::resolver>(resolver)](boost::system::error_code ec) {
-        if (auto r = weak.lock(); r && !ec) r->cancel();
-      });
-  boost::system::error_code ec;
-  auto results = co_await resolver->async_resolve(url.host, url.port,
-                                                  asio::redirect_error(asio::use_awaitable, ec));
-  watchdog.cancel();
-  if (ec == asio::error::operation_aborted)
-    co_return make_error("resolve " + url.host + ": timed out");
-  if (ec) co_return make_error("resolve " + url.host + ": " + ec.message());
-  co_return results;
-}
 
 // One request and its reply on one connection. Steps are separate coroutines with small
 // frames (GCC 12 warns falsely about Asio's frame allocator for large ones); the buffers
@@ -179,7 +154,7 @@ template <typename Stream>
 asio::awaitable<Result<std::unique_ptr<Exchange<Stream>>>> open(
     asio::any_io_executor executor, std::shared_ptr<asio::ssl::context> tls, const ServerUrl& url,
     const std::string& target, const std::string& authorization, Clock::time_point deadline) {
-  auto endpoints = co_await resolve(executor, url, deadline);
+  auto endpoints = co_await resolve(executor, url.host, url.port, deadline);
   if (!endpoints) co_return endpoints.error();
   auto exchange = make_exchange<Stream>(executor, tls.get());
   if (auto r = co_await exchange->connect(*endpoints, url, deadline); !r) co_return r.error();

@@ -3,16 +3,13 @@
 #include <charconv>
 
 #include "route/header_list.h"
+#include "route/local_reply.h"
 
 namespace zmesh::l7 {
 
-bool is_grpc_content_type(std::string_view content_type) {
-  return route::istarts_with(content_type, "application/grpc");
-}
-
 bool is_grpc_request(const Request& request) {
   auto ct = request[http::field::content_type];
-  return is_grpc_content_type({ct.data(), ct.size()});
+  return route::is_grpc_content_type({ct.data(), ct.size()});
 }
 
 std::optional<std::string> grpc_status_text(const Response& response) {

@@ -11,9 +11,7 @@
 
 namespace zmesh::l7 {
 
-// content-type application/grpc, application/grpc+proto, application/grpc-web... (Envoy's
-// Grpc::Common::isGrpcRequestHeaders, case-insensitive).
-bool is_grpc_content_type(std::string_view content_type);
+// route::is_grpc_content_type on the request's content-type.
 bool is_grpc_request(const Request& request);
 
 // grpc-status as sent (headers first: a trailers-only reply has no trailers), nullopt if none.

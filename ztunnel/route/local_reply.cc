@@ -25,10 +25,14 @@ std::string percent_encode(const std::string& s) {
 
 }  // namespace
 
+bool is_grpc_content_type(std::string_view content_type) {
+  return istarts_with(content_type, "application/grpc");
+}
+
 bool is_grpc_request(const RequestView& request) {
   std::string scratch;
   auto ct = request.header("content-type", scratch);
-  return ct && istarts_with(*ct, "application/grpc");
+  return ct && is_grpc_content_type(*ct);
 }
 
 LocalReply local_reply(uint32_t http_status, std::string body, bool grpc,

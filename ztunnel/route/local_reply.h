@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "route/header_list.h"
 #include "route/request_view.h"
@@ -19,7 +20,10 @@ struct LocalReply {
   std::string body;    // empty for gRPC: the message travels in grpc-message
 };
 
-// content-type application/grpc*, as Envoy's Grpc::Common::isGrpcRequestHeaders tests.
+// content-type application/grpc, application/grpc+proto, application/grpc-web... (Envoy's
+// Grpc::Common::isGrpcRequestHeaders, case-insensitive). The one test of "is this gRPC" for
+// the routing core and the L7 proxy alike.
+bool is_grpc_content_type(std::string_view content_type);
 bool is_grpc_request(const RequestView& request);
 
 // `grpc_status` overrides the code derived from `http_status` (fault abort with grpcStatus).

@@ -2,27 +2,13 @@
 
 #include <algorithm>
 #include <map>
-#include <tuple>
 #include <vector>
 
+#include "state/oldest_first.h"
 #include "state/selector.h"
 
 namespace zmesh::routing {
 namespace {
-
-// Istio lists configs oldest first (creationTimestamp, then namespace/name); no timestamp
-// sorts first, like Go's zero time.
-template <typename T>
-bool older(const std::shared_ptr<const T>& a, const std::shared_ptr<const T>& b) {
-  const auto& ma = a->meta;
-  const auto& mb = b->meta;
-  if (ma.creation_timestamp != mb.creation_timestamp) {
-    if (!ma.creation_timestamp) return true;
-    if (!mb.creation_timestamp) return false;
-    return *ma.creation_timestamp < *mb.creation_timestamp;
-  }
-  return std::tie(ma.namespace_, ma.name) < std::tie(mb.namespace_, mb.name);
-}
 
 // Istio's mergeDestinationRule for several rules of one host without workloadSelector, in
 // the oldest rule's namespace: subsets are added unless the name is taken (the older one
@@ -44,15 +30,10 @@ std::shared_ptr<const state::DestinationRule> merge_rules(const state::Destinati
 
 }  // namespace
 
-std::string qualify_host(std::string_view host, std::string_view ns) {
-  if (host.find('.') != std::string_view::npos || host == "*") return std::string(host);
-  return std::string(host) + "." + std::string(ns) + ".svc.cluster.local";
-}
-
 std::shared_ptr<const L7Config> L7Config::build(std::shared_ptr<const state::Snapshot> snapshot) {
   auto config = std::make_shared<L7Config>();
   auto vss = snapshot->objects<state::VirtualService>();
-  std::sort(vss.begin(), vss.end(), older<state::VirtualService>);
+  state::sort_oldest_first(vss);
   // For the mesh gateway Istio uses one VirtualService per host: the oldest (sidecars do not
   // merge them; only gateways do). Each host gets its table from that one.
   std::map<std::string, const state::VirtualService*> by_host;
@@ -74,7 +55,7 @@ std::shared_ptr<const L7Config> L7Config::build(std::shared_ptr<const state::Sna
       config->pickers_.emplace(&r, route::WeightedPicker(r.spec.route));
 
   auto drs = snapshot->objects<state::DestinationRule>();
-  std::sort(drs.begin(), drs.end(), older<state::DestinationRule>);
+  state::sort_oldest_first(drs);
   for (const auto& dr : drs) {
     auto host = qualify_host(dr->host, dr->meta.namespace_);
     if (dr->workload_selector) {

@@ -12,12 +12,12 @@
 #include "route/route_table.h"
 #include "route/weighted_picker.h"
 #include "state/destination_rule.h"
+#include "state/qualify_host.h"
 #include "state/snapshot.h"
 
 namespace zmesh::routing {
 
-// Istio's short-name rule: a host without a dot is a Service of `ns`.
-std::string qualify_host(std::string_view host, std::string_view ns);
+using state::qualify_host;  // Istio's short-name rule (state/qualify_host.h)
 
 class L7Config {
  public:

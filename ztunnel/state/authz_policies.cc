@@ -1,7 +1,6 @@
 #include "state/authz_policies.h"
 
-#include <algorithm>
-#include <tuple>
+#include "state/oldest_first.h"
 
 namespace zmesh::state {
 namespace {
@@ -22,11 +21,7 @@ AuthzPolicies::AuthzPolicies(const std::vector<AuthorizationPolicy>& policies,
   for (const auto& p : policies) {
     if (p.selects_workloads()) by_age.push_back(&p);
   }
-  // Oldest first; no timestamp sorts before any time. Ties: name.
-  std::sort(by_age.begin(), by_age.end(), [](const auto* a, const auto* b) {
-    return std::tie(a->meta.creation_timestamp, a->meta.name, a->meta.namespace_) <
-           std::tie(b->meta.creation_timestamp, b->meta.name, b->meta.namespace_);
-  });
+  sort_oldest_first(by_age);
   for (const auto* p : by_age) {
     Entry entry{p->selector.value_or(Labels{}), std::make_shared<const AuthorizationPolicy>(*p)};
     if (p->meta.namespace_ == root_namespace) {

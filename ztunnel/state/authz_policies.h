@@ -45,7 +45,7 @@ class AuthzPolicies {
   // - policies with targetRef(s) are for waypoints and gateways: ztunnel ignores them, so
   //   they are left out here.
   // Within an action, root-namespace policies come first, then the namespace's, each
-  // group oldest first (creationTimestamp, then name), as Istio lists configs.
+  // group oldest first (creationTimestamp, then name: state/oldest_first.h).
   AuthzPolicies(const std::vector<AuthorizationPolicy>& policies,
                 const std::string& root_namespace);
 

@@ -1,7 +1,8 @@
 #include "state/mtls_policies.h"
 
 #include <algorithm>
-#include <tuple>
+
+#include "state/oldest_first.h"
 
 namespace zmesh::state {
 namespace {
@@ -28,11 +29,7 @@ MtlsPolicies::MtlsPolicies(const std::vector<PeerAuthentication>& policies,
                            const std::string& root_namespace) {
   std::vector<const PeerAuthentication*> by_age;
   for (const auto& pa : policies) by_age.push_back(&pa);
-  // Oldest first; nullopt (no timestamp) sorts before any time. Ties: name.
-  std::sort(by_age.begin(), by_age.end(), [](const auto* a, const auto* b) {
-    return std::tie(a->meta.creation_timestamp, a->meta.name, a->meta.namespace_) <
-           std::tie(b->meta.creation_timestamp, b->meta.name, b->meta.namespace_);
-  });
+  sort_oldest_first(by_age);
 
   const PeerAuthentication* mesh = nullptr;
   std::unordered_map<std::string, const PeerAuthentication*> ns_level;

@@ -23,7 +23,7 @@ class MtlsPolicies {
   //   its namespace. Selector policies in the root namespace are ignored (for every
   //   workload, root namespace included), as ComposePeerAuthentication does.
   // - Several policies at one level: the oldest creationTimestamp wins, then the smaller
-  //   name (Istio sorts configs by time, then name). Without a timestamp counts as oldest.
+  //   name (state/oldest_first.h). Without a timestamp counts as oldest.
   // - UNSET inherits: workload -> namespace -> mesh -> PERMISSIVE.
   // - The winning workload policy's portLevelMtls overrides its mode for that port; an
   //   UNSET port inherits the workload's effective mode.

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <tuple>
 
+#include "state/oldest_first.h"
+#include "state/qualify_host.h"
+
 namespace zmesh::upstream {
 namespace {
 
@@ -12,12 +15,6 @@ bool exported_everywhere(const state::DestinationRule& rule) {
 }
 
 }  // namespace
-
-std::string qualified_rule_host(const state::DestinationRule& rule) {
-  if (rule.host.find('.') != std::string::npos || rule.host.find('*') != std::string::npos)
-    return rule.host;
-  return rule.host + "." + rule.meta.namespace_ + ".svc.cluster.local";
-}
 
 size_t host_match_rank(const std::string& rule_host, const std::string& hostname) {
   if (rule_host == hostname) return std::string::npos;  // exact: above every wildcard
@@ -32,22 +29,21 @@ const state::DestinationRule* service_destination_rule(
     const std::vector<std::shared_ptr<const state::DestinationRule>>& rules,
     const state::ServiceInfo& service, const std::string& root_namespace) {
   const state::DestinationRule* best = nullptr;
-  // Higher is better for the first two; older, then smaller name, for the rest.
-  auto rank = [&](const state::DestinationRule& r) {
-    bool own_namespace = r.meta.namespace_ == service.namespace_;
-    return std::make_tuple(own_namespace,
-                           host_match_rank(qualified_rule_host(r), service.hostname));
+  auto host_rank = [&](const state::DestinationRule& r) {
+    return host_match_rank(state::qualify_host(r.host, r.meta.namespace_), service.hostname);
   };
-  auto older = [](const state::DestinationRule& a, const state::DestinationRule& b) {
-    return std::tie(a.meta.creation_timestamp, a.meta.namespace_, a.meta.name) <
-           std::tie(b.meta.creation_timestamp, b.meta.namespace_, b.meta.name);
+  // Higher is better for the first two; then the oldest (state/oldest_first.h).
+  auto rank = [&](const state::DestinationRule& r) {
+    return std::make_tuple(r.meta.namespace_ == service.namespace_, host_rank(r));
   };
   for (const auto& rule : rules) {
     const auto& r = *rule;
     if (r.workload_selector || !exported_everywhere(r)) continue;
     if (r.meta.namespace_ != service.namespace_ && r.meta.namespace_ != root_namespace) continue;
-    if (host_match_rank(qualified_rule_host(r), service.hostname) == 0) continue;
-    if (!best || rank(r) > rank(*best) || (rank(r) == rank(*best) && older(r, *best))) best = &r;
+    if (host_rank(r) == 0) continue;
+    if (!best || rank(r) > rank(*best) ||
+        (rank(r) == rank(*best) && state::older(r.meta, best->meta)))
+      best = &r;
   }
   return best;
 }

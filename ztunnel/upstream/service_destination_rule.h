@@ -4,9 +4,9 @@
 // namespace); a node-wide answer can only honour rules every namespace sees, so:
 //  - candidates: rules without workloadSelector, exported to all namespaces (exportTo unset or
 //    "*"), in the Service's namespace or the root namespace (Service's namespace first);
-//  - host: exact ("reviews", qualified with the rule's namespace, or the FQDN), then the most
-//    specific wildcard ("*.shop.svc.cluster.local", "*");
-//  - ties: the oldest (creationTimestamp), then namespace/name, as Istio's "oldest wins".
+//  - host: exact ("reviews", qualified with the rule's namespace by state::qualify_host, or the
+//    FQDN), then the most specific wildcard ("*.shop.svc.cluster.local", "*");
+//  - ties: the oldest (state/oldest_first.h: creationTimestamp, then namespace, then name).
 // Rules a client namespace adds for itself are left to ztunnel's own limits.
 #pragma once
 
@@ -18,10 +18,6 @@
 #include "state/snapshot.h"
 
 namespace zmesh::upstream {
-
-// The host a rule names, qualified as Istio's ResolveShortnameToFQDN does: a name without
-// dots is a Service of the rule's namespace.
-std::string qualified_rule_host(const state::DestinationRule& rule);
 
 // How well `rule_host` (qualified) matches `hostname`: 0 no match, larger is more specific
 // (exact beats any wildcard, a longer wildcard beats a shorter one).

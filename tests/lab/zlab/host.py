@@ -26,6 +26,11 @@ class LabError(RuntimeError):
     pass
 
 
+class StopWaiting(LabError):
+    """Raised by a wait_for predicate when waiting longer cannot help (the process that was to
+    write the awaited line exited): wait_for passes it on at once instead of retrying."""
+
+
 def log(msg: str) -> None:
     if os.environ.get("ZLAB_QUIET") != "1":
         print(f"[zlab {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
@@ -116,7 +121,8 @@ def http_get(netns_path: str, host: str, port: int, path: str, timeout: float = 
 
 
 def wait_for(pred, timeout: float, interval: float = 0.1, what: str = "condition"):
-    """Poll pred() until truthy; return its value or raise LabError naming what timed out."""
+    """Poll pred() until truthy; return its value or raise LabError naming what timed out.
+    Exceptions from pred() count as "not yet", except StopWaiting, which ends the wait."""
     deadline = time.monotonic() + timeout
     last_exc = None
     while True:
@@ -124,6 +130,8 @@ def wait_for(pred, timeout: float, interval: float = 0.1, what: str = "condition
             v = pred()
             if v:
                 return v
+        except StopWaiting:
+            raise
         except Exception as e:  # noqa: BLE001
             last_exc = e
         if time.monotonic() >= deadline:

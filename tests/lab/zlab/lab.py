@@ -46,7 +46,7 @@ import time
 
 from . import kube, mtls
 from .reap import delete_netns_with_prefix
-from .host import (BPFFS, ID_PREFIX, LAB_LOG_ROOT, LAB_STATE_ROOT, LabError, cgroup2_root,
+from .host import (BPFFS, ID_PREFIX, LAB_LOG_ROOT, LAB_STATE_ROOT, LabError, StopWaiting, cgroup2_root,
                    cgroup_procs, cgroup_remove_tree, http_get, ip, kill_popen, log, require_root, run, wait_for)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -111,11 +111,20 @@ class Pod:
 
     def start_app(self, args: list, tag: str, timeout: float = 20.0) -> str:
         """Runs `python3 *args` here (log: <tag>-<pod>.log in the lab's log dir), waits for it
-        to print {"listening": ...} and returns the log's path."""
+        to print {"listening": ...} and returns the log's path. Fails at once if it exits first."""
         log = os.path.join(self.lab.log_dir, f"{tag}-{self.name}.log")
         with open(log, "w") as out:
-            self.spawn([sys.executable, *map(str, args)], stdout=out, stderr=out, start_new_session=True)
-        wait_for(lambda: '"listening"' in open(log).read(), timeout, 0.05, f"{tag} on {self.name}")
+            p = self.spawn([sys.executable, *map(str, args)], stdout=out, stderr=out, start_new_session=True)
+
+        def listening() -> bool:
+            text = open(log).read()
+            if '"listening"' in text:
+                return True
+            if p.poll() is not None:
+                raise StopWaiting(f"{tag} on {self.name} exited with {p.returncode} before listening; "
+                                  f"{log}:\n{text}")
+            return False
+        wait_for(listening, timeout, 0.05, f"{tag} on {self.name}")
         return log
 
     def tool(self, *args, timeout: float = 120, check: bool = True) -> dict:
@@ -153,6 +162,38 @@ class Pod:
         except FileNotFoundError:
             return []
 
+    def server_result(self, xid: str, timeout: float = 10.0) -> dict:
+        """The line this pod's server wrote for transfer `xid`. The server writes it once both
+        directions ended, which can be after the client returned: this waits for the line, and
+        fails at once if the server exited, or after `timeout` naming the ids it did write."""
+        def written() -> dict | None:
+            for r in self.server_results():  # a half-written line raises: tried again
+                if r.get("id") == xid:
+                    return r
+            if self.server is not None and self.server.poll() is not None:
+                raise StopWaiting(f"podtool server in {self.full_name} exited with {self.server.returncode} "
+                                  f"before writing the result of {xid}\n{self.log_tail()}")
+            return None
+        try:
+            return wait_for(written, timeout, 0.05, f"the result of {xid} from the server in {self.full_name}")
+        except StopWaiting:
+            raise
+        except LabError as e:
+            try:
+                ids = [r.get("id") for r in self.server_results()]
+            except ValueError as bad:
+                ids = f"unreadable: {bad}"
+            raise LabError(f"{e}; {self.results_path} has results for {ids}\n{self.log_tail()}") from None
+
+    def log_tail(self, n: int = 20) -> str:
+        """The last lines of this pod's server log."""
+        try:
+            with open(self.log_path, errors="replace") as f:
+                lines = f.read().splitlines()[-n:]
+        except FileNotFoundError:
+            return f"--- {self.log_path}: no log ---"
+        return f"--- {self.log_path} (last {len(lines)} lines) ---\n" + "\n".join(lines)
+
     def start_server(self) -> None:
         out = open(self.log_path, "a")
         self.server = self.spawn([sys.executable, PODTOOL, "serve", "--port", str(APP_PORT), "--name",
@@ -161,11 +202,17 @@ class Pod:
         out.close()
 
     def server_listening(self) -> bool:
+        """The pod's server said it listens; raises StopWaiting if it exited instead."""
         try:
             with open(self.log_path) as f:
-                return '"listening"' in f.read()
+                if '"listening"' in f.read():
+                    return True
         except FileNotFoundError:
-            return False
+            pass
+        if self.server is not None and self.server.poll() is not None:
+            raise StopWaiting(f"podtool server in {self.full_name} exited with {self.server.returncode}\n"
+                              f"{self.log_tail()}")
+        return False
 
 
 class Node:
