@@ -10,8 +10,8 @@
 #include <boost/beast/ssl.hpp>
 
 #include "ca/mtls_context.h"
-#include "common/resolve.h"
-#include "common/step_error.h"
+#include "net/resolve.h"
+#include "net/step_error.h"
 
 namespace zmesh::ca {
 namespace {

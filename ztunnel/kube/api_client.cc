@@ -10,9 +10,9 @@
 #include <type_traits>
 #include <vector>
 
-#include "common/resolve.h"
-#include "common/step_error.h"
 #include "kube/tls_context.h"
+#include "net/resolve.h"
+#include "net/step_error.h"
 
 namespace zmesh::kube {
 namespace {

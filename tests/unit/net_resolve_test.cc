@@ -10,8 +10,8 @@
 #include <optional>
 #include <string>
 
-#include "common/resolve.h"
-#include "common/step_error.h"
+#include "net/resolve.h"
+#include "net/step_error.h"
 
 namespace zmesh {
 namespace {

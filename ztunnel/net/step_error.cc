@@ -1,4 +1,4 @@
-#include "common/step_error.h"
+#include "net/step_error.h"
 
 #include <boost/beast/core/error.hpp>
 #include <string>

@@ -1,4 +1,4 @@
-#include "common/resolve.h"
+#include "net/resolve.h"
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
