@@ -847,13 +847,13 @@ TEST(UpstreamProtocol, UseClientProtocolFollowsTheClient) {
 }
 
 TEST(UpstreamProtocol, PortsDeclaringHttp) {
-  EXPECT_TRUE(port_declares_http(port("http")));
-  EXPECT_TRUE(port_declares_http(port("grpc-x")));
-  EXPECT_TRUE(port_declares_http(port("x", "grpc-web")));
-  EXPECT_FALSE(port_declares_http(port("tcp")));
-  EXPECT_FALSE(port_declares_http2(port("http")));
-  EXPECT_FALSE(port_declares_http2(port("x", "http")));
-  EXPECT_TRUE(port_declares_http2(port("x", "kubernetes.io/h2c")));
+  EXPECT_TRUE(routing::port_declares_http(port("http")));
+  EXPECT_TRUE(routing::port_declares_http(port("grpc-x")));
+  EXPECT_TRUE(routing::port_declares_http(port("x", "grpc-web")));
+  EXPECT_FALSE(routing::port_declares_http(port("tcp")));
+  EXPECT_FALSE(routing::port_declares_http2(port("http")));
+  EXPECT_FALSE(routing::port_declares_http2(port("x", "http")));
+  EXPECT_TRUE(routing::port_declares_http2(port("x", "kubernetes.io/h2c")));
 }
 
 TEST(UpstreamProtocol, GrpcRequests) {

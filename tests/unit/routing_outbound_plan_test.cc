@@ -151,7 +151,9 @@ TEST(OutboundPlan, Table) {
     }
     EXPECT_EQ(plan.destination_identity ? plan.destination_identity->uri() : "", c.identity);
     EXPECT_EQ(plan.settings.has_value(), c.settings);
-    if (c.settings) EXPECT_EQ(plan.settings->connect_timeout, std::chrono::milliseconds(250));
+    if (c.settings) {
+      EXPECT_EQ(plan.settings->connect_timeout, std::chrono::milliseconds(250));
+    }
     if (c.action == Action::kHttp) {
       ASSERT_TRUE(plan.http);
       EXPECT_EQ(plan.http->service->name, "web");
