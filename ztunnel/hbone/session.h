@@ -23,10 +23,10 @@
 #include <vector>
 
 #include "common/result.h"
+#include "h2/signal.h"
 #include "hbone/connect_request.h"
 #include "hbone/server.h"
 #include "hbone/session_options.h"
-#include "hbone/signal.h"
 #include "hbone/stream.h"
 #include "hbone/tls_channel.h"
 
@@ -104,7 +104,7 @@ class Session : public std::enable_shared_from_this<Session> {
   NgSessionPtr ng_;
   std::vector<uint8_t> input_;   // one TLS read
   std::vector<uint8_t> output_;  // small frames, coalesced into one TLS record
-  Signal writer_wake_;
+  h2::Signal writer_wake_;
   boost::asio::steady_timer housekeeping_timer_;
 
   std::unordered_map<int32_t, std::shared_ptr<StreamImpl>> streams_;

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "h2/signal.h"
 #include "hbone/byte_ring.h"
-#include "hbone/signal.h"
 #include "hbone/stream.h"
 #include "hbone/tls_channel.h"
 #include "hbone/tuning.h"
@@ -101,7 +101,7 @@ class StreamImpl {
   boost::asio::mutable_buffer direct_;  // the waiting reader's buffer
   size_t direct_filled_ = 0;
   bool end_of_data_ = false;
-  Signal readable_;
+  h2::Signal readable_;
   boost::asio::ip::tcp::socket* sink_ = nullptr;  // deliver_to's socket, while it runs
   std::function<void(size_t)> sink_delivered_;
   boost::system::error_code sink_error_;
@@ -113,7 +113,7 @@ class StreamImpl {
   bool deferred_ = false;                    // the provider said DEFERRED: resume on new data
   bool send_closed_ = false;                 // the stream can no longer carry our data
   size_t relay_read_size_ = kInitialBuffer;  // write_from's next socket read
-  Signal writable_;
+  h2::Signal writable_;
 
   bool failed_ = false;
   std::string error_;

@@ -23,7 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "hbone/signal.h"
+#include "h2/signal.h"
 #include "l7/http_message.h"
 
 namespace zmesh::l7 {
@@ -99,8 +99,8 @@ class H2ServerSession : public std::enable_shared_from_this<H2ServerSession> {
   std::unique_ptr<nghttp2_session, h2_server::NgSessionDeleter> ng_;
   std::unordered_map<int32_t, StreamPtr> streams_;  // open in nghttp2's eyes
   std::vector<uint8_t> output_;
-  hbone::detail::Signal writer_wake_;
-  hbone::detail::Signal done_;        // the writer or a handler finished
+  h2::Signal writer_wake_;
+  h2::Signal done_;                   // the writer or a handler finished
   boost::asio::steady_timer linger_;  // after our last frames, until the client closes
   int handlers_ = 0;                  // handlers still running
   bool writing_ = false;              // the writer coroutine runs

@@ -24,8 +24,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "hbone/signal.h"
-#include "l7/deadline_signal.h"
+#include "h2/deadline_signal.h"
+#include "h2/signal.h"
 #include "l7/http_message.h"
 #include "l7/upstream_channel.h"
 #include "l7/upstream_pool.h"
@@ -148,8 +148,8 @@ class H2UpstreamConnection : public std::enable_shared_from_this<H2UpstreamConne
   std::unique_ptr<UpstreamChannel> channel_;
   std::unordered_map<int32_t, StreamPtr> streams_;  // exchanges waiting for their response
   std::vector<uint8_t> output_;
-  hbone::detail::Signal writer_wake_;
-  DeadlineSignal change_;  // ready, closed, GOAWAY, a lease returned
+  h2::Signal writer_wake_;
+  h2::DeadlineSignal change_;  // ready, closed, GOAWAY, a lease returned
   boost::asio::steady_timer idle_timer_;
   boost::asio::steady_timer duration_timer_;  // maxConnectionDuration
   boost::asio::steady_timer ping_timer_;      // http2KeepAlive: next PING, or its ACK's deadline

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "l7/deadline_signal.h"
+#include "h2/deadline_signal.h"
 #include "l7/h2_upstream_connection.h"
 
 namespace zmesh::l7::h2_upstream {
@@ -18,10 +18,10 @@ struct Stream {
   unsigned status = 0;         // :status of the header block being received
   bool final_headers = false;  // the final (non-1xx) headers are in: a next block is trailers
   size_t header_bytes = 0;
-  bool too_large = false;  // the response broke a limit: the stream is being reset
-  bool done = false;       // `x` is final
-  H2Exchange x;            // the response being built, then the outcome
-  DeadlineSignal wake;     // done
+  bool too_large = false;   // the response broke a limit: the stream is being reset
+  bool done = false;        // `x` is final
+  H2Exchange x;             // the response being built, then the outcome
+  h2::DeadlineSignal wake;  // done
 };
 
 std::unique_ptr<nghttp2_session, NgSessionDeleter> new_client_session(H2UpstreamConnection* c);
