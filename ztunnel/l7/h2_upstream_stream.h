@@ -1,7 +1,5 @@
-// One exchange's state inside H2UpstreamConnection (internal to it and its nghttp2 callbacks).
+// One exchange's state inside H2UpstreamConnection (internal to it and its engine hooks).
 #pragma once
-
-#include <nghttp2/nghttp2.h>
 
 #include <cstdint>
 #include <memory>
@@ -23,9 +21,5 @@ struct Stream {
   H2Exchange x;             // the response being built, then the outcome
   h2::DeadlineSignal wake;  // done
 };
-
-std::unique_ptr<nghttp2_session, NgSessionDeleter> new_client_session(H2UpstreamConnection* c);
-// Feeds a stream's request body from its Request (copied into DATA frames).
-nghttp2_data_provider request_body_provider();
 
 }  // namespace zmesh::l7::h2_upstream
