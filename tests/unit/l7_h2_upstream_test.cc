@@ -386,13 +386,21 @@ class Client {
             ++finished;
           },
           asio::detached);
-    while (finished < paths.size()) co_await sleep(5ms);
+    co_await until([&] { return finished == paths.size(); });
     co_return out;
   }
 
-  static asio::awaitable<void> sleep(Clock::duration d) {
-    asio::steady_timer t(co_await asio::this_coro::executor, d);
-    co_await t.async_wait(asio::use_awaitable);
+  // Polls `done` until it holds; false once `timeout` has passed. What the tests wait for is an
+  // event (a counter, a state), never a fixed time.
+  static asio::awaitable<bool> until(std::function<bool()> done, Clock::duration timeout = 10s) {
+    const auto deadline = Clock::now() + timeout;
+    asio::steady_timer poll(co_await asio::this_coro::executor);
+    while (!done()) {
+      if (Clock::now() >= deadline) co_return false;
+      poll.expires_after(2ms);
+      co_await poll.async_wait(asio::use_awaitable);
+    }
+    co_return true;
   }
 
   asio::io_context io;
@@ -533,7 +541,7 @@ TEST(H2Upstream, TimeoutResetsOnlyTheStream) {
     slow = co_await client.send("GET", "/delay/3000", "", 150ms);
     took = Clock::now() - started;
     next = co_await client.send("GET", "/echo");
-    while (!sibling_done) co_await Client::sleep(5ms);
+    EXPECT_TRUE(co_await Client::until([&] { return sibling_done; }));
   });
   EXPECT_EQ(slow.end, End::kTimeout);
   EXPECT_TRUE(slow.request_started);
@@ -560,10 +568,11 @@ TEST(H2Upstream, GoawayFinishesOlderStreamsAndRefusesNewer) {
           older_done = true;
         },
         asio::detached);
-    co_await Client::sleep(100ms);
+    // Stream 1 is with the server before stream 3 goes.
+    EXPECT_TRUE(co_await Client::until([&] { return server.requests == 1; }));
     refused = co_await client.send("GET", "/goaway");  // stream 3: GOAWAY last-stream-id 1
     after = co_await client.send("GET", "/echo");      // not on the connection going away
-    while (!older_done) co_await Client::sleep(5ms);
+    EXPECT_TRUE(co_await Client::until([&] { return older_done; }));
   });
   EXPECT_EQ(refused.end, End::kRefused) << refused.error;
   EXPECT_FALSE(refused.request_started || h2_outcome(refused).request_started);
@@ -593,9 +602,10 @@ TEST(H2Upstream, ConnectionCloseFailsEveryStream) {
             ++finished;
           },
           asio::detached);
-    co_await Client::sleep(100ms);  // both in flight
+    // Both in flight: the server has both requests.
+    EXPECT_TRUE(co_await Client::until([&] { return server.requests == 2; }));
     results[2] = co_await client.send("GET", "/close");
-    while (finished < 2) co_await Client::sleep(5ms);
+    EXPECT_TRUE(co_await Client::until([&] { return finished == 2; }));
     after = co_await client.send("GET", "/echo");
   });
   for (const auto& x : results) {
@@ -656,9 +666,10 @@ TEST(H2Upstream, QueuedRequestTimesOutAsPending) {
           busy_done = true;
         },
         asio::detached);
-    co_await Client::sleep(50ms);
+    // The one stream the connection may carry is taken: the server has the busy request.
+    EXPECT_TRUE(co_await Client::until([&] { return server.requests == 2; }));
     queued = co_await client.send("GET", "/echo", "", 100ms);
-    while (!busy_done) co_await Client::sleep(5ms);
+    EXPECT_TRUE(co_await Client::until([&] { return busy_done; }));
   });
   EXPECT_EQ(busy.end, End::kResponse) << busy.error;
   EXPECT_EQ(queued.end, End::kTimeout);
@@ -672,7 +683,8 @@ TEST(H2Upstream, MaxRequestsPerConnection) {
   std::vector<End> ends;
   client.run([&]() -> asio::awaitable<void> {
     for (int i = 0; i < 3; ++i) ends.push_back((co_await client.send("GET", "/echo")).end);
-    co_await Client::sleep(100ms);  // the first connection closes once drained
+    // The first connection closes once drained.
+    EXPECT_TRUE(co_await Client::until([&] { return server.closes == 1; }));
   });
   for (auto e : ends) EXPECT_EQ(e, End::kResponse);
   EXPECT_EQ(server.accepts, 2);
@@ -686,7 +698,8 @@ TEST(H2Upstream, IdleConnectionCloses) {
   H2Exchange x;
   client.run([&]() -> asio::awaitable<void> {
     x = co_await client.send("GET", "/echo");
-    co_await Client::sleep(400ms);
+    EXPECT_TRUE(co_await Client::until([&] { return client.pool.connections("key") == 0; }));
+    EXPECT_TRUE(co_await Client::until([&] { return server.closes == 1; }));
   });
   EXPECT_EQ(x.end, End::kResponse);
   EXPECT_EQ(server.closes, 1);
@@ -717,8 +730,7 @@ TEST(H2Upstream, MaxConnectionDurationDrainsTheConnection) {
   H2Exchange first, second;
   client.run([&]() -> asio::awaitable<void> {
     first = co_await client.send("GET", "/echo");
-    co_await Client::sleep(300ms);
-    EXPECT_EQ(client.pool.connections("key"), 0u);
+    EXPECT_TRUE(co_await Client::until([&] { return client.pool.connections("key") == 0; }));
     second = co_await client.send("GET", "/echo");
   });
   EXPECT_EQ(first.end, End::kResponse) << first.error;
@@ -736,10 +748,12 @@ TEST(H2Upstream, KeepalivePingsAndClosesWithoutAck) {
   size_t alive = 0, after_hang = 0;
   client.run([&]() -> asio::awaitable<void> {
     co_await client.send("GET", "/echo");
-    co_await Client::sleep(300ms);
+    // Several PINGs answered: the connection lives on.
+    EXPECT_TRUE(co_await Client::until([&] { return server.pings >= 3; }));
     alive = client.pool.connections("key");
     server.paused = true;
-    co_await Client::sleep(400ms);  // one interval and one timeout, with margin
+    // A PING without an ACK: closed after the timeout.
+    EXPECT_TRUE(co_await Client::until([&] { return client.pool.connections("key") == 0; }));
     after_hang = client.pool.connections("key");
     server.paused = false;
   });

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "common/endpoint_text.h"
+#include "h2/signal.h"
 #include "hbone/dial.h"
 #include "hbone/session.h"
-#include "hbone/signal.h"
 
 namespace zmesh::hbone {
 namespace asio = boost::asio;
@@ -20,7 +20,7 @@ namespace {
 // A connection being opened; concurrent connects for its key wait for it.
 struct Dial {
   explicit Dial(const asio::any_io_executor& executor) : done(executor) {}
-  detail::Signal done;
+  h2::Signal done;
   bool finished = false;
   std::optional<Error> error;
 };

@@ -1,5 +1,6 @@
 #include "hbone/session.h"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -17,6 +18,30 @@ namespace {
 constexpr uint32_t kMaxWindow = (1u << 31) - 1;
 constexpr uint32_t kMinFrameSize = 1u << 14, kMaxFrameSize = (1u << 24) - 1;
 
+h2::EngineOptions engine_options(Session::Role role, const SessionOptions& o) {
+  h2::EngineOptions e;
+  e.role = role == Session::Role::kServer ? h2::EngineOptions::Role::kServer
+                                          : h2::EngineOptions::Role::kClient;
+  e.settings = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, o.max_concurrent_streams},
+                {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, std::min(o.stream_window, kMaxWindow)},
+                {NGHTTP2_SETTINGS_MAX_FRAME_SIZE,
+                 std::clamp(o.max_frame_size, kMinFrameSize, kMaxFrameSize)}};
+  if (role == Session::Role::kClient) e.settings.push_back({NGHTTP2_SETTINGS_ENABLE_PUSH, 0});
+  e.connection_window = std::min(o.connection_window, kMaxWindow);
+  // Window updates follow the readers (real back-pressure), not the arrival of bytes.
+  e.auto_window_update = false;
+  // parse_connect_headers is the judge of a request (answering 400), not nghttp2's checks
+  // (which would reset malformed CONNECTs without a response).
+  e.http_messaging = false;
+  e.direct_data = true;  // write_data: DATA payloads straight from the send queues
+  e.max_data_frame = kMaxDataFrame;
+  e.read_buffer = kInitialBuffer;
+  e.max_read_buffer = kTlsReadBuffer;
+  e.write_batch = kOutputBatch;
+  e.linger = o.keepalive_timeout;  // after our last frames, for the peer to close
+  return e;
+}
+
 }  // namespace
 
 Session::Session(std::shared_ptr<TlsSocket> socket, Role role, const SessionOptions& options)
@@ -24,125 +49,20 @@ Session::Session(std::shared_ptr<TlsSocket> socket, Role role, const SessionOpti
       tls_(socket_),
       role_(role),
       options_(options),
-      ng_(new_ng_session(role, this)),
-      input_(kInitialBuffer),
-      writer_wake_(socket_->get_executor()),
+      engine_(socket_->get_executor(), *this, engine_options(role, options)),
       housekeeping_timer_(socket_->get_executor()) {
-  last_read_ = idle_since_ = Clock::now();
+  idle_since_ = Clock::now();
+  engine_.attach(tls_);
   boost::system::error_code ignored;  // small frames (PING, HEADERS) must not wait for ACKs
   socket_->lowest_layer().set_option(tcp::no_delay(true), ignored);
 }
 
 Session::~Session() = default;
 
-void Session::submit_settings() {
-  std::vector<nghttp2_settings_entry> settings{
-      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, options_.max_concurrent_streams},
-      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, std::min(options_.stream_window, kMaxWindow)},
-      {NGHTTP2_SETTINGS_MAX_FRAME_SIZE,
-       std::clamp(options_.max_frame_size, kMinFrameSize, kMaxFrameSize)}};
-  if (role_ == Role::kClient) settings.push_back({NGHTTP2_SETTINGS_ENABLE_PUSH, 0});
-  nghttp2_submit_settings(ng(), NGHTTP2_FLAG_NONE, settings.data(), settings.size());
-  nghttp2_session_set_local_window_size(
-      ng(), NGHTTP2_FLAG_NONE, 0,
-      static_cast<int32_t>(std::min(options_.connection_window, kMaxWindow)));
-}
-
 asio::awaitable<void> Session::run(std::shared_ptr<Session> self) {
-  Session* raw = self.get();  // the channel is a member: it never outlives the session
-  if (auto taken = self->tls_.take_over([raw] { raw->kick(); }); !taken) {
-    self->fail(taken.error().message);
-    self->teardown();
-    co_return;
-  }
-  self->submit_settings();
-  auto executor = self->executor();
-  asio::co_spawn(executor, write_loop(self), asio::detached);
-  asio::co_spawn(executor, housekeeping(self), asio::detached);
-  co_await self->read_loop();
+  asio::co_spawn(self->executor(), housekeeping(self), asio::detached);
+  co_await self->engine_.run(self);
   self->teardown();
-}
-
-asio::awaitable<void> Session::read_loop() {
-  for (;;) {
-    auto n = co_await tls_.read_some(input_.data(), input_.size());
-    if (closed_) co_return;  // our own close
-    if (!n) {
-      fail(n.error().message);
-      co_return;
-    }
-    if (*n == 0) {  // the peer closed: an error only if it left streams hanging
-      fail(!draining_ && !goaway_received_ && !streams_.empty() ? "connection closed by peer" : "");
-      co_return;
-    }
-    last_read_ = Clock::now();
-    ssize_t rv = nghttp2_session_mem_recv(ng(), input_.data(), *n);
-    if (rv < 0) {
-      fail(std::string("HTTP/2: ") + nghttp2_strerror(static_cast<int>(rv)));
-      co_return;
-    }
-    if (*n == input_.size() && input_.size() < kTlsReadBuffer) input_.resize(input_.size() * 2);
-    kick();  // acks, window updates, TLS output, or the end of the session
-  }
-}
-
-bool Session::fill_output() {
-  while (output_size() < kOutputBatch) {
-    const uint8_t* data = nullptr;
-    ssize_t n = nghttp2_session_mem_send(ng(), &data);
-    if (n < 0) {
-      fail(std::string("HTTP/2: ") + nghttp2_strerror(static_cast<int>(n)));
-      return false;
-    }
-    if (n == 0) break;
-    output_.insert(output_.end(), data, data + n);
-  }
-  auto encrypted = tls_.encrypt(output_.data(), output_.size());
-  output_.clear();
-  if (!encrypted) {
-    fail(encrypted.error().message);
-    return false;
-  }
-  return true;
-}
-
-asio::awaitable<void> Session::write_loop(std::shared_ptr<Session> self) {
-  while (!self->closed_) {
-    if (!self->fill_output()) co_return;
-    if (self->tls_.pending_output() > 0) {
-      auto sent = co_await self->tls_.flush();
-      if (!sent) {
-        if (!self->closed_) self->fail(sent.error().message);
-        co_return;
-      }
-      continue;
-    }
-    if (!nghttp2_session_want_read(self->ng()) && !nghttp2_session_want_write(self->ng())) {
-      // HTTP/2 is done (GOAWAY and no streams). Half-close so the peer sees the end after
-      // our last frames, and give it a moment to close its side.
-      boost::system::error_code ignored;
-      self->socket_->lowest_layer().shutdown(tcp::socket::shutdown_send, ignored);
-      self->draining_ = true;
-      self->linger_until_ = Clock::now() + self->options_.keepalive_timeout;
-      self->rearm_housekeeping();
-      co_return;
-    }
-    co_await self->writer_wake_.wait();
-  }
-}
-
-Result<void> Session::send_data_frame(StreamImpl& stream, const uint8_t* frame_header,
-                                      size_t length) {
-  output_.insert(output_.end(), frame_header, frame_header + 9);
-  if (length < kDirectEncryptMin) {  // small: coalesce with the frames around it
-    stream.take_unsent(output_, length);
-    return ok();
-  }
-  // Big: the header closes the record of small frames, the payload is encrypted in place.
-  auto encrypted = tls_.encrypt(output_.data(), output_.size());
-  output_.clear();
-  if (!encrypted) return encrypted;
-  return stream.encrypt_unsent(tls_, length);
 }
 
 asio::awaitable<void> Session::housekeeping(std::shared_ptr<Session> self) {
@@ -150,16 +70,11 @@ asio::awaitable<void> Session::housekeeping(std::shared_ptr<Session> self) {
   const auto interval = s.options_.keepalive_interval;
   const auto timeout = s.options_.keepalive_timeout;
   const auto idle = s.options_.idle_timeout;
-  while (!s.closed_) {
+  while (!s.closed()) {
     const auto now = Clock::now();
     auto next = Clock::time_point::max();
-    if (s.linger_until_ != Clock::time_point::max()) {
-      if (now >= s.linger_until_) {
-        s.fail("");
-        co_return;
-      }
-      next = s.linger_until_;
-    } else {
+    if (!s.engine_.finished()) {  // else the engine lingers, then closes
+      const auto last_read = s.engine_.last_read();
       if (interval.count() > 0 && s.ping_outstanding_) {
         if (now >= s.ping_sent_ + timeout) {
           s.fail("keepalive: no PING ack within " + std::to_string(timeout.count()) + "ms");
@@ -167,14 +82,14 @@ asio::awaitable<void> Session::housekeeping(std::shared_ptr<Session> self) {
         }
         next = std::min(next, s.ping_sent_ + timeout);
       } else if (interval.count() > 0) {
-        if (now >= s.last_read_ + interval) {
+        if (now >= last_read + interval) {
           nghttp2_submit_ping(s.ng(), NGHTTP2_FLAG_NONE, nullptr);
           s.ping_outstanding_ = true;
           s.ping_sent_ = now;
           s.kick();
           next = std::min(next, now + timeout);
         } else {
-          next = std::min(next, s.last_read_ + interval);
+          next = std::min(next, last_read + interval);
         }
       }
       if (idle.count() > 0 && s.streams_.empty() && !s.draining_) {
@@ -190,19 +105,9 @@ asio::awaitable<void> Session::housekeeping(std::shared_ptr<Session> self) {
   }
 }
 
-void Session::fail(const std::string& why) {
-  if (error_.empty()) error_ = why;
-  if (closed_) return;
-  closed_ = true;
-  boost::system::error_code ignored;
-  socket_->lowest_layer().close(ignored);  // aborts the reader's and writer's I/O
-  writer_wake_.notify();
-  housekeeping_timer_.cancel();
-}
-
 void Session::teardown() {
   fail("");
-  const std::string reason = error_.empty() ? "connection closed" : error_;
+  const std::string reason = error().empty() ? "connection closed" : error();
   auto streams = std::move(streams_);
   streams_.clear();
   requests_.clear();
@@ -210,7 +115,7 @@ void Session::teardown() {
 }
 
 void Session::shutdown() {
-  if (draining_ || closed_) return;
+  if (draining_ || closed()) return;
   draining_ = true;
   nghttp2_submit_goaway(ng(), NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(ng()),
                         NGHTTP2_NO_ERROR, nullptr, 0);
@@ -224,12 +129,12 @@ size_t Session::stream_limit() const {
 }
 
 void Session::consume(int32_t stream_id, size_t bytes) {
-  if (closed_ || bytes == 0 || stream_id <= 0) return;
+  if (closed() || bytes == 0 || stream_id <= 0) return;
   nghttp2_session_consume(ng(), stream_id, bytes);
   if (nghttp2_session_want_write(ng())) kick();  // a WINDOW_UPDATE may be due
 }
 
-void Session::on_stream_closed(int32_t stream_id, uint32_t error_code) {
+void Session::on_stream_close(int32_t stream_id, uint32_t error_code) {
   requests_.erase(stream_id);
   auto it = streams_.find(stream_id);
   if (it != streams_.end()) {
@@ -245,16 +150,16 @@ void Session::on_stream_closed(int32_t stream_id, uint32_t error_code) {
   kick();  // when draining, this may have been the last stream
 }
 
-void Session::on_frame_sent(const nghttp2_frame* frame) {
-  const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+void Session::on_frame_sent(const nghttp2_frame& frame) {
+  const bool end_stream = (frame.hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
   if (!end_stream) return;
-  const int32_t id = frame->hd.stream_id;
-  if (frame->hd.type == NGHTTP2_HEADERS && role_ == Role::kServer &&
+  const int32_t id = frame.hd.stream_id;
+  if (frame.hd.type == NGHTTP2_HEADERS && role_ == Role::kServer &&
       !nghttp2_session_get_stream_remote_close(ng(), id)) {
     // A refusal (400, 503, ...) ends the client's side too (RFC 9113 8.1). Sent only now:
     // a RST_STREAM queued with the response would go out first and drop it.
     nghttp2_submit_rst_stream(ng(), NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);
-  } else if (frame->hd.type == NGHTTP2_DATA) {
+  } else if (frame.hd.type == NGHTTP2_DATA) {
     auto it = streams_.find(id);
     if (it != streams_.end()) it->second->on_end_stream_sent();
   }
@@ -293,7 +198,7 @@ asio::awaitable<Result<std::shared_ptr<Stream>>> Session::open_stream(ConnectReq
   for (const auto& h : headers) nvs.push_back(make_nv(h.name, h.value));
 
   auto stream = std::make_shared<StreamImpl>(*this, std::move(request), false);
-  nghttp2_data_provider provider = stream_data_provider();
+  nghttp2_data_provider provider = data_provider();
   int32_t id =
       nghttp2_submit_request(ng(), nullptr, nvs.data(), nvs.size(), &provider, stream.get());
   if (id < 0) co_return make_error(std::string("HTTP/2 CONNECT: ") + nghttp2_strerror(id));

@@ -41,7 +41,7 @@ void StreamImpl::respond(int status) {
   std::string text = std::to_string(status);
   nghttp2_nv nv = make_nv(":status", text);
   if (status == 200) {
-    nghttp2_data_provider provider = stream_data_provider();
+    nghttp2_data_provider provider = session_->data_provider();
     nghttp2_submit_response(session_->ng(), id_, &nv, 1, &provider);
     sending_ = true;
   } else {
@@ -216,16 +216,11 @@ ssize_t StreamImpl::provide(size_t max_length, uint32_t* flags) {
   return static_cast<ssize_t>(n);
 }
 
-void StreamImpl::take_unsent(std::vector<uint8_t>& out, size_t length) {
-  unsent_.read_into(out, length);
-  if (unsent_.size() < kSendQueueBound) writable_.notify();
-}
-
-Result<void> StreamImpl::encrypt_unsent(TlsChannel& tls, size_t length) {
+Result<void> StreamImpl::send_unsent(h2::Transport& out, size_t length) {
   while (length > 0) {
     auto [data, n] = unsent_.front(length);
-    auto encrypted = tls.encrypt(data, n);
-    if (!encrypted) return encrypted;
+    auto put = out.put(data, n);
+    if (!put) return put;
     unsent_.consume(n);
     length -= n;
   }

@@ -11,15 +11,17 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "h2/signal.h"
+#include "h2/transport.h"
 #include "hbone/byte_ring.h"
-#include "hbone/signal.h"
 #include "hbone/stream.h"
-#include "hbone/tls_channel.h"
 #include "hbone/tuning.h"
 
 namespace zmesh::hbone::detail {
@@ -56,9 +58,9 @@ class StreamImpl {
   void on_closed(uint32_t error_code);
   void fail(const std::string& why);
   ssize_t provide(size_t max_length, uint32_t* flags);
-  // A DATA frame's payload (`length` bytes promised by provide()) leaves the send queue.
-  void take_unsent(std::vector<uint8_t>& out, size_t length);
-  Result<void> encrypt_unsent(TlsChannel& tls, size_t length);
+  // A DATA frame's payload (`length` bytes promised by provide()) leaves the send queue for
+  // `out`, straight from the queue's memory.
+  Result<void> send_unsent(h2::Transport& out, size_t length);
 
   // For start_stream_relay: fills the send queue straight from `socket` (no bounce buffer).
   // Returns the bytes queued, 0 at the socket's EOF (`socket_error` set on its errors), or
@@ -101,7 +103,7 @@ class StreamImpl {
   boost::asio::mutable_buffer direct_;  // the waiting reader's buffer
   size_t direct_filled_ = 0;
   bool end_of_data_ = false;
-  Signal readable_;
+  h2::Signal readable_;
   boost::asio::ip::tcp::socket* sink_ = nullptr;  // deliver_to's socket, while it runs
   std::function<void(size_t)> sink_delivered_;
   boost::system::error_code sink_error_;
@@ -113,7 +115,7 @@ class StreamImpl {
   bool deferred_ = false;                    // the provider said DEFERRED: resume on new data
   bool send_closed_ = false;                 // the stream can no longer carry our data
   size_t relay_read_size_ = kInitialBuffer;  // write_from's next socket read
-  Signal writable_;
+  h2::Signal writable_;
 
   bool failed_ = false;
   std::string error_;

@@ -44,7 +44,7 @@ TlsChannel::~TlsChannel() {
   if (method_) BIO_meth_free(method_);
 }
 
-Result<void> TlsChannel::take_over(std::function<void()> output_ready) {
+Result<void> TlsChannel::start(std::function<void()> output_ready) {
   output_ready_ = std::move(output_ready);
   BIO* old_write = SSL_get_wbio(ssl_);
   if (old_write && BIO_ctrl_wpending(old_write) != 0)
@@ -160,7 +160,24 @@ Result<void> TlsChannel::encrypt(const uint8_t* data, size_t length) {
   return ok();
 }
 
+Result<void> TlsChannel::put(const uint8_t* data, size_t length) {
+  if (length < kDirectEncryptMin) {  // small: coalesce with the pieces around it
+    plaintext_out_.insert(plaintext_out_.end(), data, data + length);
+    return ok();
+  }
+  // Big: it closes the record of small pieces, and is encrypted in place.
+  if (auto sealed = seal(); !sealed) return sealed;
+  return encrypt(data, length);
+}
+
+Result<void> TlsChannel::seal() {
+  auto encrypted = encrypt(plaintext_out_.data(), plaintext_out_.size());
+  plaintext_out_.clear();
+  return encrypted;
+}
+
 asio::awaitable<Result<void>> TlsChannel::flush() {
+  if (auto sealed = seal(); !sealed) co_return sealed;
   if (ciphertext_out_.empty()) co_return ok();
   // OpenSSL may append more (while reading) during the send: it goes to the other buffer.
   std::swap(ciphertext_out_, sending_);
@@ -170,6 +187,16 @@ asio::awaitable<Result<void>> TlsChannel::flush() {
   sending_.clear();
   if (ec) co_return make_error("TLS write: " + ec.message());
   co_return ok();
+}
+
+void TlsChannel::shutdown_send() {
+  boost::system::error_code ignored;
+  socket_->lowest_layer().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+}
+
+void TlsChannel::close() {
+  boost::system::error_code ignored;
+  socket_->lowest_layer().close(ignored);
 }
 
 }  // namespace zmesh::hbone::detail

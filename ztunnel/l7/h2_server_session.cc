@@ -3,9 +3,6 @@
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <cctype>
 #include <chrono>
 #include <string>
@@ -84,111 +81,45 @@ PrefaceMatch match_h2_preface(std::string_view first_bytes) {
   return n == kPreface.size() ? PrefaceMatch::kYes : PrefaceMatch::kPartial;
 }
 
+namespace {
+
+h2::EngineOptions engine_options(const H2ServerOptions& o) {
+  h2::EngineOptions e;
+  e.role = h2::EngineOptions::Role::kServer;
+  e.settings = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, o.max_concurrent_streams},
+                {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, o.stream_window},
+                {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(o.max_header)},
+                {NGHTTP2_SETTINGS_ENABLE_PUSH, 0}};
+  e.connection_window = o.connection_window;
+  // RFC 9113 8.2.1: a header nghttp2 would drop (an upper-case name, say) makes the request
+  // malformed: its stream is reset.
+  e.reject_invalid_headers = true;
+  e.read_buffer = e.max_read_buffer = kReadBuffer;
+  e.write_batch = kWriteBatch;
+  e.linger = kLinger;
+  return e;
+}
+
+}  // namespace
+
 H2ServerSession::H2ServerSession(tcp::socket& socket, Handler handler,
                                  const H2ServerOptions& options)
-    : socket_(socket),
-      handler_(std::move(handler)),
+    : handler_(std::move(handler)),
       options_(options),
-      ng_(h2_server::new_server_session(this)),
-      writer_wake_(socket.get_executor()),
-      done_(socket.get_executor()),
-      linger_(socket.get_executor()) {
-  const nghttp2_settings_entry settings[] = {
-      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, options_.max_concurrent_streams},
-      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, options_.stream_window},
-      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(options_.max_header)},
-      {NGHTTP2_SETTINGS_ENABLE_PUSH, 0}};
-  nghttp2_submit_settings(ng_.get(), NGHTTP2_FLAG_NONE, settings, std::size(settings));
-  nghttp2_session_set_local_window_size(ng_.get(), NGHTTP2_FLAG_NONE, 0,
-                                        static_cast<int32_t>(options_.connection_window));
-  boost::system::error_code ignored;  // HEADERS and small responses must not wait for ACKs
-  socket_.set_option(tcp::no_delay(true), ignored);
+      transport_(socket),
+      engine_(socket.get_executor(), *this, engine_options(options_)),
+      done_(socket.get_executor()) {
+  engine_.attach(transport_);
 }
 
 H2ServerSession::~H2ServerSession() = default;
 
 asio::awaitable<void> H2ServerSession::run(std::shared_ptr<H2ServerSession> self,
                                            std::vector<uint8_t> preread) {
-  self->writing_ = true;
-  asio::co_spawn(self->socket_.get_executor(), write_loop(self), asio::detached);
-  co_await self->read_loop(std::move(preread));
-  while (self->writing_ || self->handlers_ > 0) co_await self->done_.wait();
-  self->fail();
+  co_await self->engine_.run(self, std::move(preread));
+  while (self->handlers_ > 0) co_await self->done_.wait();
+  self->engine_.close("");
   self->streams_.clear();
-}
-
-asio::awaitable<void> H2ServerSession::read_loop(std::vector<uint8_t> preread) {
-  if (!feed(preread.data(), preread.size())) co_return;
-  std::vector<uint8_t> input(kReadBuffer);
-  while (!closed_) {
-    boost::system::error_code ec;
-    size_t n = co_await socket_.async_read_some(asio::buffer(input),
-                                                asio::redirect_error(asio::use_awaitable, ec));
-    if (closed_) co_return;
-    if (ec) {
-      linger_.cancel();
-      // A half-close still gets the responses of the requests already in; anything else
-      // means nobody is left to read them.
-      read_closed_ = true;
-      if (ec != asio::error::eof) fail();
-      kick();
-      co_return;
-    }
-    if (!feed(input.data(), n)) co_return;
-  }
-}
-
-bool H2ServerSession::feed(const uint8_t* data, size_t size) {
-  // Protocol errors make nghttp2 queue a GOAWAY and stop wanting to read; only fatal ones
-  // (bad preface, out of memory) come back here.
-  if (size > 0 && nghttp2_session_mem_recv(ng_.get(), data, size) < 0) {
-    fail();
-    return false;
-  }
-  kick();  // SETTINGS acks, WINDOW_UPDATEs, refusals
-  return true;
-}
-
-bool H2ServerSession::finished_writing() const {
-  if (nghttp2_session_want_write(ng_.get())) return false;
-  return !nghttp2_session_want_read(ng_.get()) || (read_closed_ && handlers_ == 0);
-}
-
-asio::awaitable<void> H2ServerSession::write_loop(std::shared_ptr<H2ServerSession> self) {
-  H2ServerSession& s = *self;
-  while (!s.closed_) {
-    s.output_.clear();
-    while (s.output_.size() < kWriteBatch) {
-      const uint8_t* data = nullptr;
-      ssize_t n = nghttp2_session_mem_send(s.ng_.get(), &data);
-      if (n < 0) s.fail();
-      if (n <= 0) break;
-      s.output_.insert(s.output_.end(), data, data + n);
-    }
-    if (s.closed_) break;
-    if (!s.output_.empty()) {
-      boost::system::error_code ec;
-      co_await asio::async_write(s.socket_, asio::buffer(s.output_),
-                                 asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) s.fail();
-      continue;
-    }
-    if (s.finished_writing()) {
-      // After a GOAWAY, or the client's half-close: our last frames are out. Closing at once
-      // could turn them into a TCP reset (unread input); give the client a moment to close.
-      boost::system::error_code ignored;
-      s.socket_.shutdown(tcp::socket::shutdown_send, ignored);
-      if (!s.read_closed_) {
-        s.linger_.expires_after(kLinger);
-        co_await s.linger_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-        s.fail();
-      }
-      break;
-    }
-    co_await s.writer_wake_.wait();
-  }
-  s.writing_ = false;
-  s.done_.notify();
 }
 
 asio::awaitable<void> H2ServerSession::handle(std::shared_ptr<H2ServerSession> self,
@@ -196,8 +127,8 @@ asio::awaitable<void> H2ServerSession::handle(std::shared_ptr<H2ServerSession> s
   bool threw = false;
   // Both outlive the handler: this frame holds them. An HTTP/2 client that closes its side has
   // no more use for the connection (there is no half-close in HTTP/2): gone, as for Envoy.
-  Gone gone = [session = self.get(), s = stream.get()] {
-    return session->closed_ || session->read_closed_ || s->closed;
+  Gone gone = [engine = &self->engine_, s = stream.get()] {
+    return engine->closed() || engine->read_closed() || s->closed;
   };
   try {
     co_await self->handler_(stream->request, stream->response, gone);
@@ -210,8 +141,8 @@ asio::awaitable<void> H2ServerSession::handle(std::shared_ptr<H2ServerSession> s
     stream->response = std::move(failed);
   }
   --self->handlers_;
-  if (!self->closed_ && !stream->closed) self->submit(*stream, stream->head);
-  self->kick();
+  if (!self->engine_.closed() && !stream->closed) self->submit(*stream, stream->head);
+  self->engine_.kick();
   self->done_.notify();
 }
 
@@ -223,7 +154,7 @@ bool H2ServerSession::on_request_complete(int32_t stream_id) {
   if (auto& body = stream->request.body(); !body.empty())
     stream->request.content_length(body.size());
   try {  // co_spawn posts: the handler starts after this nghttp2 callback has returned
-    asio::co_spawn(socket_.get_executor(), handle(shared_from_this(), std::move(stream)),
+    asio::co_spawn(engine_.executor(), handle(shared_from_this(), std::move(stream)),
                    asio::detached);
   } catch (const std::exception&) {
     return false;
@@ -254,34 +185,17 @@ void H2ServerSession::submit(Stream& stream, bool head) {
                    value.size(), NGHTTP2_NV_FLAG_NONE});
   // No body and no trailers: the HEADERS frame ends the stream (a gRPC trailers-only reply).
   const bool data = !head && (!r.body().empty() || !r.trailers.empty());
-  nghttp2_data_provider provider = h2_server::response_body_provider();
+  nghttp2_data_provider provider = engine_.data_provider();
   stream.body_sent = 0;
   // Fails only if the stream is gone meanwhile; then there is nobody to answer.
-  nghttp2_submit_response(ng_.get(), stream.id, nvs.data(), nvs.size(), data ? &provider : nullptr);
-  kick();
-}
-
-void H2ServerSession::on_stream_closed(int32_t stream_id) {
-  auto it = streams_.find(stream_id);
-  if (it == streams_.end()) return;
-  it->second->closed = true;  // a handler still running drops its response
-  streams_.erase(it);
-  kick();
+  nghttp2_submit_response(engine_.ng(), stream.id, nvs.data(), nvs.size(),
+                          data ? &provider : nullptr);
+  engine_.kick();
 }
 
 Stream* H2ServerSession::find(int32_t stream_id) const {
   auto it = streams_.find(stream_id);
   return it == streams_.end() ? nullptr : it->second.get();
-}
-
-void H2ServerSession::fail() {
-  if (closed_) return;
-  closed_ = true;
-  read_closed_ = true;
-  boost::system::error_code ignored;
-  socket_.close(ignored);  // aborts the reader's and the writer's I/O
-  linger_.cancel();
-  kick();
 }
 
 }  // namespace zmesh::l7

@@ -3,11 +3,9 @@
 // request becomes an l7::Request (version 20, :authority in Host) handed to a handler; requests
 // on different streams are handled concurrently, and the session keeps reading meanwhile.
 //
-// Everything runs on the socket's executor (one worker thread, no locks). Coroutines:
-//  - the reader: socket -> nghttp2_session_mem_recv (it starts with the bytes the caller
-//    already read while looking for the preface);
-//  - the writer: nghttp2_session_mem_send -> socket, woken when there may be frames to send;
-//  - one per complete request, running the handler and submitting its response.
+// It is a user of the HTTP/2 engine (h2/engine.h) over the socket: the engine reads and
+// writes, this builds each request from nghttp2's events (h2_server_callbacks.cc) and runs one
+// coroutine per complete request, the handler, then submits its response.
 // Flow control is nghttp2's (automatic WINDOW_UPDATEs): bodies are buffered whole anyway.
 #pragma once
 
@@ -15,7 +13,6 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -23,7 +20,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "hbone/signal.h"
+#include "h2/engine.h"
+#include "h2/signal.h"
+#include "h2/socket_transport.h"
 #include "l7/http_message.h"
 
 namespace zmesh::l7 {
@@ -45,14 +44,10 @@ struct H2ServerOptions {
 };
 
 namespace h2_server {
-struct Callbacks;
 struct Stream;
-struct NgSessionDeleter {
-  void operator()(nghttp2_session* session) const { nghttp2_session_del(session); }
-};
 }  // namespace h2_server
 
-class H2ServerSession : public std::enable_shared_from_this<H2ServerSession> {
+class H2ServerSession : public std::enable_shared_from_this<H2ServerSession>, private h2::Hooks {
  public:
   // Whether the client is gone for a request: its stream reset or the connection closed. The
   // response is then dropped (telemetry calls that DC).
@@ -74,38 +69,32 @@ class H2ServerSession : public std::enable_shared_from_this<H2ServerSession> {
                                           std::vector<uint8_t> preread);
 
  private:
-  friend struct h2_server::Callbacks;
   using StreamPtr = std::shared_ptr<h2_server::Stream>;
 
-  boost::asio::awaitable<void> read_loop(std::vector<uint8_t> preread);
-  static boost::asio::awaitable<void> write_loop(std::shared_ptr<H2ServerSession> self);
   static boost::asio::awaitable<void> handle(std::shared_ptr<H2ServerSession> self,
                                              StreamPtr stream);
-  bool feed(const uint8_t* data, size_t size);
-  bool finished_writing() const;
-  void kick() { writer_wake_.notify(); }
-  void fail();
-
-  // From the nghttp2 callbacks (h2_server_callbacks.cc).
   bool on_request_complete(int32_t stream_id);  // false: could not start the handler
   void refuse(h2_server::Stream& stream, unsigned status, const char* body);
   void submit(h2_server::Stream& stream, bool head);
-  void on_stream_closed(int32_t stream_id);
   h2_server::Stream* find(int32_t stream_id) const;
 
-  boost::asio::ip::tcp::socket& socket_;
+  // h2::Hooks (h2_server_callbacks.cc).
+  int on_begin_headers(const nghttp2_frame& frame) override;
+  int on_header(const nghttp2_frame& frame, std::string_view name, std::string_view value) override;
+  int on_frame_recv(const nghttp2_frame& frame) override;
+  int on_data(int32_t stream_id, const uint8_t* data, size_t length) override;
+  void on_stream_close(int32_t stream_id, uint32_t error_code) override;
+  void on_frame_sent(const nghttp2_frame& frame) override;
+  ssize_t read_data(int32_t stream_id, uint8_t* buf, size_t length, uint32_t* flags) override;
+  bool busy() const override { return handlers_ > 0; }  // their responses are still to come
+
   Handler handler_;
   H2ServerOptions options_;
-  std::unique_ptr<nghttp2_session, h2_server::NgSessionDeleter> ng_;
+  h2::SocketTransport transport_;
+  h2::Engine engine_;
   std::unordered_map<int32_t, StreamPtr> streams_;  // open in nghttp2's eyes
-  std::vector<uint8_t> output_;
-  hbone::detail::Signal writer_wake_;
-  hbone::detail::Signal done_;        // the writer or a handler finished
-  boost::asio::steady_timer linger_;  // after our last frames, until the client closes
-  int handlers_ = 0;                  // handlers still running
-  bool writing_ = false;              // the writer coroutine runs
-  bool read_closed_ = false;          // the client closed its side (or the socket failed)
-  bool closed_ = false;               // the socket is closed: no more I/O, responses are dropped
+  h2::Signal done_;                                 // a handler finished
+  int handlers_ = 0;                                // handlers still running
 };
 
 }  // namespace zmesh::l7

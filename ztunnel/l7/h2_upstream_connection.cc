@@ -7,6 +7,7 @@
 #include <string_view>
 #include <utility>
 
+#include "l7/h2_channel_transport.h"
 #include "l7/h2_upstream_stream.h"
 
 namespace zmesh::l7 {
@@ -60,42 +61,45 @@ nghttp2_nv nv(const std::pair<std::string, std::string>& h) {
           h.second.size(), NGHTTP2_NV_FLAG_NONE};
 }
 
+h2::EngineOptions engine_options(const H2UpstreamOptions& o) {
+  h2::EngineOptions e;
+  e.role = h2::EngineOptions::Role::kClient;
+  e.settings = {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+                {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, o.stream_window},
+                {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(o.max_header)}};
+  e.connection_window = o.connection_window;
+  e.read_buffer = e.max_read_buffer = kReadBuffer;
+  e.write_batch = kWriteBatch;
+  return e;  // no linger: the connection closes once HTTP/2 is over (on_finished)
+}
+
 }  // namespace
 
 H2UpstreamConnection::H2UpstreamConnection(const asio::any_io_executor& executor,
                                            const H2UpstreamOptions& options)
     : executor_(executor),
       options_(options),
-      ng_(h2_upstream::new_client_session(this)),
-      writer_wake_(executor),
+      engine_(executor, *this, engine_options(options_)),
       idle_timer_(executor),
       duration_timer_(executor),
-      ping_timer_(executor) {
-  const nghttp2_settings_entry settings[] = {
-      {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, options_.stream_window},
-      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(options_.max_header)}};
-  nghttp2_submit_settings(ng_.get(), NGHTTP2_FLAG_NONE, settings, std::size(settings));
-  nghttp2_session_set_local_window_size(ng_.get(), NGHTTP2_FLAG_NONE, 0,
-                                        static_cast<int32_t>(options_.connection_window));
-}
+      ping_timer_(executor) {}
 
 H2UpstreamConnection::~H2UpstreamConnection() = default;
 
 void H2UpstreamConnection::start(std::unique_ptr<transport::UpstreamChannel> channel) {
-  if (closed_) return;
-  channel_ = std::move(channel);
+  if (closed()) return;
+  transport_ = std::make_unique<H2ChannelTransport>(std::move(channel));
+  engine_.attach(*transport_);
   arm_duration_timer();
   arm_ping_timer();
-  asio::co_spawn(executor_, read_loop(shared_from_this()), asio::detached);
-  asio::co_spawn(executor_, write_loop(shared_from_this()), asio::detached);
+  asio::co_spawn(executor_, engine_.run(shared_from_this()), asio::detached);
 }
 
 void H2UpstreamConnection::fail(const std::string& why) {
-  if (closed_) return;
-  closed_ = true;
-  error_ = why.empty() ? "upstream connection closed" : why;
-  if (channel_) channel_->abort();  // ends the reader's and the writer's I/O
+  engine_.close(why.empty() ? "upstream connection closed" : why);
+}
+
+void H2UpstreamConnection::on_closed() {
   idle_timer_.cancel();
   duration_timer_.cancel();
   ping_timer_.cancel();
@@ -103,35 +107,44 @@ void H2UpstreamConnection::fail(const std::string& why) {
   streams_.clear();
   for (auto& [id, stream] : streams) {
     if (!ready_) {
-      finish(*stream, End::kConnectFailure, error_);
+      finish(*stream, End::kConnectFailure, error());
     } else {
       stream->x.connection_lost = true;
-      finish(*stream, End::kReset, error_);
+      finish(*stream, End::kReset, error());
     }
   }
   slot_.reset();
   breaker_owner_.reset();
-  kick();
   changed();
 }
 
+// The server closed the connection.
+void H2UpstreamConnection::on_eof() {
+  fail("upstream closed the connection");
+}
+
+// GOAWAY either way and no stream left, or a protocol error nghttp2 has answered.
+void H2UpstreamConnection::on_finished() {
+  fail(goaway_ ? "upstream sent GOAWAY" : draining_ ? "" : "HTTP/2 protocol error");
+}
+
 void H2UpstreamConnection::shutdown() {
-  if (closed_ || draining_) return;
+  if (closed() || draining_) return;
   draining_ = true;
-  if (!channel_) {
+  if (!transport_) {
     fail("upstream connection closed");
     return;
   }
-  nghttp2_session_terminate_session(ng_.get(), NGHTTP2_NO_ERROR);
-  kick();  // the writer closes once the GOAWAY is out and no stream is left
+  nghttp2_session_terminate_session(engine_.ng(), NGHTTP2_NO_ERROR);
+  engine_.kick();  // the engine closes once the GOAWAY is out and no stream is left
   changed();
 }
 
 asio::awaitable<bool> H2UpstreamConnection::wait_ready(std::optional<Clock::time_point> deadline) {
   auto self = shared_from_this();  // the signal lives in this object
-  while (!ready_ && !closed_)
+  while (!ready_ && !closed())
     if (!co_await change_.wait(deadline)) break;
-  co_return ready_ && !closed_;
+  co_return ready_ && !closed();
 }
 
 asio::awaitable<bool> H2UpstreamConnection::wait_change(std::optional<Clock::time_point> deadline) {
@@ -140,13 +153,13 @@ asio::awaitable<bool> H2UpstreamConnection::wait_change(std::optional<Clock::tim
 }
 
 bool H2UpstreamConnection::accepting() const {
-  return !closed_ && !goaway_ && !draining_ &&
+  return !closed() && !goaway_ && !draining_ &&
          (options_.max_requests == 0 || leases_ < options_.max_requests);
 }
 
 size_t H2UpstreamConnection::capacity() const {
   size_t server = ready_ ? nghttp2_session_get_remote_settings(
-                               ng_.get(), NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS)
+                               engine_.ng(), NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS)
                          : options_.assumed_streams;
   if (options_.max_streams > 0) return std::min<size_t>(server, options_.max_streams);
   return server;
@@ -161,7 +174,7 @@ void H2UpstreamConnection::lease() {
 void H2UpstreamConnection::unlease() {
   --leased_;
   changed();  // room for a request waiting in the pool
-  if (leased_ > 0 || closed_) return;
+  if (leased_ > 0 || closed()) return;
   if (!accepting())
     shutdown();  // maxRequestsPerConnection reached (or the server said GOAWAY)
   else
@@ -198,18 +211,18 @@ void H2UpstreamConnection::arm_duration_timer() {
 
 // One timer for both states: waiting to send the next PING, or waiting for its ACK.
 void H2UpstreamConnection::arm_ping_timer() {
-  if (!options_.ping_interval || closed_) return;
+  if (!options_.ping_interval || closed()) return;
   ping_timer_.expires_after(ping_outstanding_ ? options_.ping_timeout : *options_.ping_interval);
   ping_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();
-    if (ec || !self || self->closed_) return;
+    if (ec || !self || self->closed()) return;
     if (self->ping_outstanding_) {
       self->fail("HTTP/2 keepalive: no PING ACK in time");
       return;
     }
-    nghttp2_submit_ping(self->ng_.get(), NGHTTP2_FLAG_NONE, nullptr);
+    nghttp2_submit_ping(self->engine_.ng(), NGHTTP2_FLAG_NONE, nullptr);
     self->ping_outstanding_ = true;
-    self->kick();
+    self->engine_.kick();
     self->arm_ping_timer();
   });
 }
@@ -225,13 +238,13 @@ asio::awaitable<H2Exchange> H2UpstreamConnection::exchange(
   auto self = shared_from_this();
   H2Exchange out;
   if (!co_await wait_ready(deadline)) {
-    if (!closed_) {
+    if (!closed()) {
       out.end = End::kTimeout;
       out.error = "upstream request timeout";
     } else {
       out.end = ready_ ? End::kReset : End::kConnectFailure;
       out.connection_lost = true;
-      out.error = error_;
+      out.error = error();
     }
     co_return out;
   }
@@ -244,9 +257,9 @@ asio::awaitable<H2Exchange> H2UpstreamConnection::exchange(
   std::vector<nghttp2_nv> nvs;
   nvs.reserve(headers.size());
   for (const auto& h : headers) nvs.push_back(nv(h));
-  nghttp2_data_provider body = h2_upstream::request_body_provider();
+  nghttp2_data_provider body = engine_.data_provider();
   int32_t id = nghttp2_submit_request(
-      ng_.get(), nullptr, nvs.data(), nvs.size(),
+      engine_.ng(), nullptr, nvs.data(), nvs.size(),
       request.body().empty() && request.trailers.empty() ? nullptr : &body, nullptr);
   if (id < 0) {  // stream ids used up: a fresh connection can take it
     out.end = End::kRefused;
@@ -257,15 +270,15 @@ asio::awaitable<H2Exchange> H2UpstreamConnection::exchange(
   stream->id = id;
   stream->request = &request;
   streams_[id] = stream;
-  kick();
+  engine_.kick();
 
   while (!stream->done) {
     if (co_await stream->wake.wait(deadline) || stream->done) continue;
     // Past the deadline: this stream alone is given up; the others go on.
-    nghttp2_submit_rst_stream(ng_.get(), NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+    nghttp2_submit_rst_stream(engine_.ng(), NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
     streams_.erase(id);
     finish(*stream, End::kTimeout, "upstream request timeout");
-    kick();
+    engine_.kick();
   }
   stream->request = nullptr;
   out = std::move(stream->x);
@@ -305,7 +318,7 @@ void H2UpstreamConnection::on_settings() {
 void H2UpstreamConnection::on_goaway() {
   goaway_ = true;
   changed();
-  kick();  // with no stream left, the writer closes the connection
+  engine_.kick();  // with no stream left, the engine closes the connection
 }
 
 void H2UpstreamConnection::on_headers_done(Stream& s, bool end_stream) {
@@ -322,7 +335,7 @@ void H2UpstreamConnection::on_headers_done(Stream& s, bool end_stream) {
   if (end_stream && s.final_headers) finish(s, End::kResponse);
 }
 
-void H2UpstreamConnection::on_stream_closed(int32_t stream_id, uint32_t error_code) {
+void H2UpstreamConnection::on_stream_close(int32_t stream_id, uint32_t error_code) {
   auto it = streams_.find(stream_id);
   if (it == streams_.end()) return;
   StreamPtr s = std::move(it->second);
@@ -336,56 +349,7 @@ void H2UpstreamConnection::on_stream_closed(int32_t stream_id, uint32_t error_co
     finish(*s, End::kReset,
            std::string("upstream reset the stream: ") + nghttp2_http2_strerror(error_code));
   }
-  kick();
-}
-
-asio::awaitable<void> H2UpstreamConnection::read_loop(std::shared_ptr<H2UpstreamConnection> self) {
-  H2UpstreamConnection& c = *self;
-  std::vector<uint8_t> input(kReadBuffer);
-  while (!c.closed_) {
-    auto n = co_await c.channel_->read_some(asio::buffer(input));
-    if (c.closed_) break;
-    if (!n) {
-      c.fail(n.error().message);
-      break;
-    }
-    if (*n == 0) {
-      c.fail("upstream closed the connection");
-      break;
-    }
-    ssize_t rv = nghttp2_session_mem_recv(c.ng_.get(), input.data(), *n);
-    if (rv < 0) {
-      c.fail(std::string("HTTP/2: ") + nghttp2_strerror(static_cast<int>(rv)));
-      break;
-    }
-    c.kick();  // SETTINGS acks, WINDOW_UPDATEs, a GOAWAY to answer
-  }
-}
-
-asio::awaitable<void> H2UpstreamConnection::write_loop(std::shared_ptr<H2UpstreamConnection> self) {
-  H2UpstreamConnection& c = *self;
-  while (!c.closed_) {
-    c.output_.clear();
-    while (c.output_.size() < kWriteBatch) {
-      const uint8_t* data = nullptr;
-      ssize_t n = nghttp2_session_mem_send(c.ng_.get(), &data);
-      if (n < 0) c.fail(std::string("HTTP/2: ") + nghttp2_strerror(static_cast<int>(n)));
-      if (n <= 0) break;
-      c.output_.insert(c.output_.end(), data, data + n);
-    }
-    if (c.closed_) break;
-    if (!c.output_.empty()) {
-      auto sent = co_await c.channel_->write(asio::buffer(c.output_));
-      if (!sent) c.fail(sent.error().message);
-      continue;
-    }
-    if (!nghttp2_session_want_read(c.ng_.get()) && !nghttp2_session_want_write(c.ng_.get())) {
-      // GOAWAY either way and no stream left, or a protocol error nghttp2 has answered.
-      c.fail(c.goaway_ ? "upstream sent GOAWAY" : c.draining_ ? "" : "HTTP/2 protocol error");
-      break;
-    }
-    co_await c.writer_wake_.wait();
-  }
+  engine_.kick();
 }
 
 }  // namespace zmesh::l7

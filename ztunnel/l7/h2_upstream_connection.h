@@ -3,9 +3,9 @@
 // Each exchange() is one stream; any number run at once, up to the server's
 // SETTINGS_MAX_CONCURRENT_STREAMS (nghttp2 holds back the streams beyond it).
 //
-// Everything runs on one executor (the worker's), no locks. Two coroutines:
-//  - the reader: channel -> nghttp2_session_mem_recv -> the streams' responses;
-//  - the writer: nghttp2_session_mem_send -> channel, woken when there may be frames to send.
+// Everything runs on one executor (the worker's), no locks. It is a user of the HTTP/2 engine
+// (h2/engine.h) over the channel: the engine reads and writes, this builds each stream's
+// response from nghttp2's events (h2_upstream_callbacks.cc).
 // A stream past its deadline is reset alone (RST_STREAM CANCEL); the connection goes on. A
 // connection failure ends every stream. A GOAWAY lets the streams the server took finish;
 // nghttp2 closes the others with REFUSED_STREAM, and they end as kRefused (safe to retry).
@@ -21,11 +21,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
-#include "hbone/signal.h"
-#include "l7/deadline_signal.h"
+#include "h2/deadline_signal.h"
+#include "h2/engine.h"
 #include "l7/http_message.h"
 #include "l7/upstream_pool.h"
 #include "transport/upstream_channel.h"
@@ -70,15 +71,13 @@ struct H2Exchange {
   std::string error;
 };
 
+class H2ChannelTransport;
 namespace h2_upstream {
-struct Callbacks;
 struct Stream;
-struct NgSessionDeleter {
-  void operator()(nghttp2_session* session) const { nghttp2_session_del(session); }
-};
 }  // namespace h2_upstream
 
-class H2UpstreamConnection : public std::enable_shared_from_this<H2UpstreamConnection> {
+class H2UpstreamConnection : public std::enable_shared_from_this<H2UpstreamConnection>,
+                             private h2::Hooks {
  public:
   using Clock = std::chrono::steady_clock;
 
@@ -107,7 +106,7 @@ class H2UpstreamConnection : public std::enable_shared_from_this<H2UpstreamConne
 
   // For the pool (H2Lease counts the exchanges a connection was given).
   bool ready() const { return ready_; }
-  bool closed() const { return closed_; }
+  bool closed() const { return engine_.closed(); }
   // May be given another exchange: open, no GOAWAY either way, under max_requests.
   bool accepting() const;
   size_t leased() const { return leased_; }
@@ -116,18 +115,14 @@ class H2UpstreamConnection : public std::enable_shared_from_this<H2UpstreamConne
   void unlease();
   // A kConnections breaker slot, released when the connection closes.
   void hold_slot(std::shared_ptr<const void> owner, upstream::BreakerSlot slot);
-  const std::string& error() const { return error_; }
+  const std::string& error() const { return engine_.error(); }
 
   // The peers as the channel was opened (HBONE: mutual TLS).
   std::string security_policy = "none", source_principal, destination_principal;
 
  private:
-  friend struct h2_upstream::Callbacks;
   using StreamPtr = std::shared_ptr<h2_upstream::Stream>;
 
-  static boost::asio::awaitable<void> read_loop(std::shared_ptr<H2UpstreamConnection> self);
-  static boost::asio::awaitable<void> write_loop(std::shared_ptr<H2UpstreamConnection> self);
-  void kick() { writer_wake_.notify(); }
   void changed() { change_.notify(); }
   void arm_idle_timer();
   void arm_duration_timer();
@@ -135,21 +130,27 @@ class H2UpstreamConnection : public std::enable_shared_from_this<H2UpstreamConne
   void on_ping_ack();
   void finish(h2_upstream::Stream& stream, H2Exchange::End end, std::string error = {});
   h2_upstream::Stream* find(int32_t stream_id) const;
-
-  // From the nghttp2 callbacks (h2_upstream_callbacks.cc).
   void on_settings();
   void on_goaway();
   void on_headers_done(h2_upstream::Stream& stream, bool end_stream);
-  void on_stream_closed(int32_t stream_id, uint32_t error_code);
+
+  // h2::Hooks (h2_upstream_callbacks.cc, the connection's end here).
+  int on_header(const nghttp2_frame& frame, std::string_view name, std::string_view value) override;
+  int on_frame_recv(const nghttp2_frame& frame) override;
+  int on_data(int32_t stream_id, const uint8_t* data, size_t length) override;
+  void on_stream_close(int32_t stream_id, uint32_t error_code) override;
+  void on_frame_sent(const nghttp2_frame& frame) override;
+  ssize_t read_data(int32_t stream_id, uint8_t* buf, size_t length, uint32_t* flags) override;
+  void on_eof() override;
+  void on_finished() override;
+  void on_closed() override;
 
   boost::asio::any_io_executor executor_;
   H2UpstreamOptions options_;
-  std::unique_ptr<nghttp2_session, h2_upstream::NgSessionDeleter> ng_;
-  std::unique_ptr<transport::UpstreamChannel> channel_;
+  h2::Engine engine_;
+  std::unique_ptr<H2ChannelTransport> transport_;   // from start()
   std::unordered_map<int32_t, StreamPtr> streams_;  // exchanges waiting for their response
-  std::vector<uint8_t> output_;
-  hbone::detail::Signal writer_wake_;
-  DeadlineSignal change_;  // ready, closed, GOAWAY, a lease returned
+  h2::DeadlineSignal change_;                       // ready, closed, GOAWAY, a lease returned
   boost::asio::steady_timer idle_timer_;
   boost::asio::steady_timer duration_timer_;  // maxConnectionDuration
   boost::asio::steady_timer ping_timer_;      // http2KeepAlive: next PING, or its ACK's deadline
@@ -161,8 +162,6 @@ class H2UpstreamConnection : public std::enable_shared_from_this<H2UpstreamConne
   bool ready_ = false;
   bool goaway_ = false;    // the server sent GOAWAY
   bool draining_ = false;  // we sent GOAWAY (shutdown)
-  bool closed_ = false;
-  std::string error_;
 };
 
 }  // namespace zmesh::l7

@@ -1,12 +1,10 @@
-// One exchange's state inside H2UpstreamConnection (internal to it and its nghttp2 callbacks).
+// One exchange's state inside H2UpstreamConnection (internal to it and its engine hooks).
 #pragma once
-
-#include <nghttp2/nghttp2.h>
 
 #include <cstdint>
 #include <memory>
 
-#include "l7/deadline_signal.h"
+#include "h2/deadline_signal.h"
 #include "l7/h2_upstream_connection.h"
 
 namespace zmesh::l7::h2_upstream {
@@ -18,14 +16,10 @@ struct Stream {
   unsigned status = 0;         // :status of the header block being received
   bool final_headers = false;  // the final (non-1xx) headers are in: a next block is trailers
   size_t header_bytes = 0;
-  bool too_large = false;  // the response broke a limit: the stream is being reset
-  bool done = false;       // `x` is final
-  H2Exchange x;            // the response being built, then the outcome
-  DeadlineSignal wake;     // done
+  bool too_large = false;   // the response broke a limit: the stream is being reset
+  bool done = false;        // `x` is final
+  H2Exchange x;             // the response being built, then the outcome
+  h2::DeadlineSignal wake;  // done
 };
-
-std::unique_ptr<nghttp2_session, NgSessionDeleter> new_client_session(H2UpstreamConnection* c);
-// Feeds a stream's request body from its Request (copied into DATA frames).
-nghttp2_data_provider request_body_provider();
 
 }  // namespace zmesh::l7::h2_upstream

@@ -7,7 +7,7 @@
 #include <boost/beast/http/write.hpp>
 #include <optional>
 
-#include "hbone/signal.h"
+#include "h2/signal.h"
 
 namespace zmesh::l7 {
 namespace asio = boost::asio;
@@ -41,7 +41,7 @@ asio::awaitable<RelayResult> run_upgrade_tunnel(tcp::socket client,
   }
 
   // The relay reports through a callback; this frame waits for it.
-  hbone::detail::Signal finished(co_await asio::this_coro::executor);
+  h2::Signal finished(co_await asio::this_coro::executor);
   auto relayed = std::make_shared<std::optional<RelayResult>>();
   auto channel = std::move(upstream.channel);
   channel->relay(std::move(client), {}, [relayed, &finished](const RelayResult& r) {

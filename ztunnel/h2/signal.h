@@ -9,7 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-namespace zmesh::hbone::detail {
+namespace zmesh::h2 {
 
 class Signal {
  public:
@@ -33,4 +33,4 @@ class Signal {
   int waiters_ = 0;
 };
 
-}  // namespace zmesh::hbone::detail
+}  // namespace zmesh::h2

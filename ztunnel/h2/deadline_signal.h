@@ -1,6 +1,6 @@
-// A wake-up with a deadline for coroutines on one executor (hbone::detail::Signal has no
-// deadline): wait() suspends until notify() or the deadline. Each waiter sleeps on its own
-// timer, which notify() cancels. Callers re-check their condition after waking.
+// A wake-up with a deadline for coroutines on one executor (h2::Signal has no deadline): wait()
+// suspends until notify() or the deadline. Each waiter sleeps on its own timer, which notify()
+// cancels. Callers re-check their condition after waking.
 #pragma once
 
 #include <algorithm>
@@ -13,7 +13,7 @@
 #include <optional>
 #include <vector>
 
-namespace zmesh::l7 {
+namespace zmesh::h2 {
 
 class DeadlineSignal {
  public:
@@ -48,4 +48,4 @@ class DeadlineSignal {
   std::vector<boost::asio::steady_timer*> waiters_;
 };
 
-}  // namespace zmesh::l7
+}  // namespace zmesh::h2
