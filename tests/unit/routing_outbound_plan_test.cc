@@ -63,6 +63,7 @@ std::shared_ptr<const state::Snapshot> mesh() {
   set.add(service("old", "legacy", "10.96.1.1", "old", "tcp", 80, 8080));
   set.add(service("web", "shop", "10.96.0.3", "web", "http", 80, 8080));
   set.add(service("empty", "shop", "10.96.0.9", "nobody", "tcp", 80, 80));
+  set.add(service("lonely", "shop", "10.96.0.8", "nobody", "tcp", 80, 80));
   set.add(service("split", "shop", "10.96.0.5", "nobody", "tcp", 7000, 7000));
   // split:7000 is a tcp route to db; split's other traffic has no endpoint of its own.
   state::VirtualService vs;
@@ -124,8 +125,8 @@ TEST(OutboundPlan, Table) {
       {"unknown address: passthrough", "192.0.2.7:443", Action::kPassthrough, "192.0.2.7:443",
        "passthrough"},
       {"HTTP port: the HTTP pipeline", "10.96.0.3:80", Action::kHttp, "", "http"},
-      {"service without endpoints: refused", "10.96.0.9:81", Action::kRefuse, "",
-       "no healthy upstream for 10.96.0.9:81"},
+      {"service without endpoints: refused", "10.96.0.8:80", Action::kRefuse, "",
+       "no healthy upstream for 10.96.0.8:80"},
       {"tcp route to a mesh service: HBONE to the route's destination", "10.96.0.5:7000",
        Action::kHbone, "10.0.0.2:5432", "tcp route shop/split#tcp0",
        "spiffe://cluster.local/ns/shop/sa/sa-db", true},
