@@ -3,8 +3,13 @@
 namespace zmesh::l7 {
 
 WorkerCache& worker_cache(transport::WorkerState& worker) {
-  thread_local WorkerCache cache{worker.routes, {}, {}};
-  return cache;
+  // A worker thread serves one WorkerState for its whole life; a thread that meets another
+  // one (tests that run several on one thread) starts a fresh cache rather than keep a
+  // reference to routes that may be gone.
+  thread_local std::unique_ptr<WorkerCache> cache;
+  if (!cache || &cache->routes != &worker.routes)
+    cache.reset(new WorkerCache{worker.routes, {}, {}});
+  return *cache;
 }
 
 }  // namespace zmesh::l7

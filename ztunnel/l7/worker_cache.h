@@ -4,6 +4,8 @@
 // thread_local: each worker is one thread and nothing here is ever touched by another, so no lock.
 #pragma once
 
+#include <memory>
+
 #include "l7/h2_upstream_pool.h"
 #include "l7/upstream_pool.h"
 #include "routing/worker_routes.h"
@@ -17,7 +19,7 @@ struct WorkerCache {
   H2UpstreamPool h2_pool;  // HTTP/2 upstreams (upstream_protocol), streams multiplexed
 };
 
-// The calling worker's cache, bound to `worker` on first use.
+// The calling worker's cache, bound to `worker`'s routes.
 WorkerCache& worker_cache(transport::WorkerState& worker);
 
 }  // namespace zmesh::l7
