@@ -88,6 +88,86 @@ TEST(Workload, AmbientFromNamespaceOrPodLabel) {
   EXPECT_FALSE(make_workload(host, true).ambient);
 }
 
+// Istio's enablement selector, and the reason zmeshctl status shows, as a table.
+TEST(Workload, MeshMembershipTable) {
+  struct Case {
+    const char* name;
+    Labels labels;
+    Labels annotations;
+    bool host_network;
+    bool namespace_ambient;
+    bool member;
+    const char* reason;
+  };
+  const std::string mode = kDataplaneModeLabel;
+  const Case cases[] = {
+      {"namespace ambient",
+       {},
+       {},
+       false,
+       true,
+       true,
+       "namespace shop has istio.io/dataplane-mode=ambient"},
+      {"namespace plain", {}, {}, false, false, false, "namespace shop is not in ambient mode"},
+      {"pod opts in",
+       {{mode, "ambient"}},
+       {},
+       false,
+       false,
+       true,
+       "pod label istio.io/dataplane-mode=ambient"},
+      {"pod opts out",
+       {{mode, "none"}},
+       {},
+       false,
+       true,
+       false,
+       "pod label istio.io/dataplane-mode=none"},
+      {"host network", {{mode, "ambient"}}, {}, true, true, false, "hostNetwork pod"},
+      {"sidecar injected",
+       {},
+       {{"sidecar.istio.io/status", "{}"}},
+       false,
+       true,
+       false,
+       "has an Istio sidecar"},
+      {"inject label",
+       {{"sidecar.istio.io/inject", "true"}},
+       {},
+       false,
+       true,
+       false,
+       "sidecar injection requested"},
+      {"inject annotation",
+       {},
+       {{"sidecar.istio.io/inject", "true"}},
+       false,
+       true,
+       false,
+       "sidecar injection requested"},
+      {"inject false",
+       {{"sidecar.istio.io/inject", "false"}},
+       {},
+       false,
+       true,
+       true,
+       "namespace shop has"},
+      {"other mode value", {{mode, "sidecar"}}, {}, false, true, true, "namespace shop has"},
+  };
+  for (const auto& c : cases) {
+    Pod pod = make_pod(c.labels);
+    pod.meta.namespace_ = "shop";
+    pod.meta.annotations = c.annotations;
+    pod.host_network = c.host_network;
+    auto m = mesh_membership(pod, c.namespace_ambient);
+    EXPECT_EQ(m.member, c.member) << c.name;
+    EXPECT_EQ(m.reason.rfind(c.reason, 0), 0u) << c.name << ": " << m.reason;
+    Workload w = make_workload(pod, c.namespace_ambient);
+    EXPECT_EQ(w.ambient, c.member) << c.name;
+    EXPECT_EQ(w.mesh_reason, m.reason) << c.name;
+  }
+}
+
 TEST(Workload, ReadyNeedsReadyConditionAndLivePhase) {
   Pod pod = make_pod({});
   EXPECT_TRUE(make_workload(pod, false).ready);

@@ -40,7 +40,10 @@ struct Workload {
   Labels labels;
   std::vector<ContainerPort> ports;
   bool ready = true;
-  bool ambient = false;  // namespace or pod opted in with istio.io/dataplane-mode=ambient
+  bool ambient = false;     // namespace or pod opted in with istio.io/dataplane-mode=ambient
+  std::string mesh_reason;  // why it is (or is not) in the mesh (state::mesh_membership)
+  bool host_network = false;
+  bool terminated = false;  // phase Succeeded or Failed
   std::string identity(const std::string& trust_domain = "cluster.local") const;  // spiffe://...
 };
 

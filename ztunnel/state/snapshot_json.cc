@@ -34,7 +34,8 @@ nlohmann::json workload_json(const Workload& w) {
           {"ips", ips_json(w.ips)},
           {"labels", w.labels},
           {"ready", w.ready},
-          {"ambient", w.ambient}};
+          {"ambient", w.ambient},
+          {"meshReason", w.mesh_reason}};
 }
 
 nlohmann::json service_json(const ServiceInfo& s) {

@@ -50,6 +50,27 @@ std::string derive_workload_name(const ObjectMeta& meta) {
   return std::string(owner);
 }
 
+Membership mesh_membership(const Pod& pod, bool namespace_ambient) {
+  constexpr const char* kInject = "sidecar.istio.io/inject";
+  auto get = [](const Labels& m, const char* key) -> const std::string* {
+    auto it = m.find(key);
+    return it == m.end() ? nullptr : &it->second;
+  };
+  const std::string& ns = pod.meta.namespace_;
+  if (pod.host_network) return {false, "hostNetwork pod (shares the node's network)"};
+  if (get(pod.meta.annotations, "sidecar.istio.io/status"))
+    return {false, "has an Istio sidecar (annotation sidecar.istio.io/status)"};
+  for (const auto* m : {&pod.meta.labels, &pod.meta.annotations})
+    if (const auto* v = get(*m, kInject); v && *v == "true")
+      return {false, std::string("sidecar injection requested (") + kInject + "=true)"};
+  const std::string* mode = get(pod.meta.labels, kDataplaneModeLabel);
+  const std::string label = std::string(kDataplaneModeLabel);
+  if (mode && *mode == "none") return {false, "pod label " + label + "=none"};
+  if (mode && *mode == kDataplaneModeAmbient) return {true, "pod label " + label + "=ambient"};
+  if (namespace_ambient) return {true, "namespace " + ns + " has " + label + "=ambient"};
+  return {false, "namespace " + ns + " is not in ambient mode (no " + label + "=ambient)"};
+}
+
 Workload make_workload(const Pod& pod, bool namespace_ambient) {
   Workload w;
   w.uid = pod.meta.namespace_ + "/" + pod.meta.name;
@@ -70,13 +91,12 @@ Workload make_workload(const Pod& pod, bool namespace_ambient) {
   w.labels = pod.meta.labels;
   w.ports = pod.ports;
   w.ready = pod.ready && !pod.terminated();
+  w.terminated = pod.terminated();
+  w.host_network = pod.host_network;
 
-  // Istio ambient: the pod label overrides the namespace ("none" opts out); host-network
-  // pods share the node's network and are never captured.
-  auto mode = pod.meta.labels.find(kDataplaneModeLabel);
-  bool pod_opted_in = mode != pod.meta.labels.end() && mode->second == kDataplaneModeAmbient;
-  bool pod_opted_out = mode != pod.meta.labels.end() && mode->second == "none";
-  w.ambient = !pod.host_network && !pod_opted_out && (pod_opted_in || namespace_ambient);
+  auto membership = mesh_membership(pod, namespace_ambient);
+  w.ambient = membership.member;
+  w.mesh_reason = std::move(membership.reason);
   return w;
 }
 
