@@ -21,6 +21,15 @@
 //                    "configDir":"...","configErrors":["..."],
 //                    "enrolled":[{"pod":"NS/NAME","netns":"...","netnsCookie":4099,
 //                                 "ip":"10.1.0.2"}]}}
+//   cni_add      -> {"op":"cni_add","pod":"NS/NAME","containerId":"..","netns":"/run/netns/x",
+//                    "ips":["10.244.0.11"]} + netns fd (from zmesh-cni on CNI ADD)
+//                <- {"ok":true,"mesh":true|false|null,"enrolled":bool,"reason":"..",
+//                    "namespaceAmbient":bool}   (mesh null: the pod is not in the view yet)
+//                <- {"ok":false,"error":".."}   a mesh pod that could not be enrolled
+//   cni_del      -> {"op":"cni_del","pod":..,"containerId":..,"netns":..}
+//                <- {"ok":true,"unenrolled":bool}
+//   cni_check    -> {"op":"cni_check","pod":..,"containerId":..,"netns":..}
+//                <- {"ok":true,"mesh":..,"enrolled":..,"reason":..} or {"ok":false,...}
 //   config_dump  -> {"op":"config_dump"}
 //                <- {"ok":true,"config":{...}}  (the document :15000/config_dump serves:
 //                   workloads, services, node, enrolled, configErrors)

@@ -23,6 +23,14 @@ json certs_request() {
   return {{"op", kOpCerts}};
 }
 
+json cni_request(const char* op, const CniPod& pod) {
+  return {{"op", op},
+          {"pod", pod.pod},
+          {"containerId", pod.container_id},
+          {"netns", pod.netns},
+          {"ips", pod.ips}};
+}
+
 json ok_reply(json fields) {
   if (!fields.is_object()) fields = json{{"result", std::move(fields)}};
   fields["ok"] = true;
