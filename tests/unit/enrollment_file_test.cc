@@ -16,13 +16,33 @@ std::string temp_path(const std::string& name) {
   return (dir / name).string();
 }
 
+bool same(const Sandbox& a, const Sandbox& b) {
+  return a.netns == b.netns && a.container_id == b.container_id && a.ips == b.ips &&
+         a.enrolled == b.enrolled && a.seen == b.seen;
+}
+
 TEST(EnrollmentFileTest, RoundTrip) {
   auto path = temp_path("rt.json");
-  EnrolledPaths pods{{"mesh/a", "/run/netns/a"}, {"mesh/b", "/run/netns/b"}};
+  Sandboxes pods{{"mesh/a", {"/run/netns/a", "c0ffee", {"10.244.0.11"}, true, true}},
+                 {"mesh/b", {"/run/netns/b", "", {}, false, false}}};
   ASSERT_TRUE(save_enrollment_file(path, pods));
   auto loaded = load_enrollment_file(path);
   ASSERT_TRUE(loaded);
-  EXPECT_EQ(*loaded, pods);
+  ASSERT_EQ(loaded->size(), 2u);
+  EXPECT_TRUE(same(loaded->at("mesh/a"), pods.at("mesh/a")));
+  EXPECT_TRUE(same(loaded->at("mesh/b"), pods.at("mesh/b")));
+}
+
+// An upgrade from a daemon that wrote only enrolled pods: they stay enrolled.
+TEST(EnrollmentFileTest, EarlierFormatMeansEnrolled) {
+  auto path = temp_path("old.json");
+  std::ofstream(path) << R"({"pods":[{"pod":"mesh/a","netns":"/run/netns/a"}]})";
+  auto loaded = load_enrollment_file(path);
+  ASSERT_TRUE(loaded);
+  ASSERT_EQ(loaded->count("mesh/a"), 1u);
+  EXPECT_TRUE(loaded->at("mesh/a").enrolled);
+  EXPECT_TRUE(loaded->at("mesh/a").seen);
+  EXPECT_EQ(loaded->at("mesh/a").netns, "/run/netns/a");
 }
 
 TEST(EnrollmentFileTest, MissingFileIsEmpty) {

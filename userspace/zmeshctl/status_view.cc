@@ -63,6 +63,18 @@ std::string render_status(const json& s) {
                       text(field(p, {"netns"}))});
     out += render_table({"POD", "IP", "NETNS COOKIE", "NETNS"}, rows);
   }
+
+  // Every pod of the node, enrolled or not, and why (the node agent's view).
+  if (const json node_pods = field(s, {"pods"}); node_pods.is_array()) {
+    out += "\npods on this node: " + std::to_string(node_pods.size()) + "\n";
+    if (!node_pods.empty()) {
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& p : node_pods)
+        rows.push_back({text(field(p, {"pod"})), field(p, {"enrolled"}) == true ? "yes" : "no",
+                        text(field(p, {"ip"})), text(field(p, {"reason"}))});
+      out += render_table({"POD", "ENROLLED", "IP", "REASON"}, rows);
+    }
+  }
   return out;
 }
 

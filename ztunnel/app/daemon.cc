@@ -17,6 +17,7 @@
 #include "ca/remote_ca_source.h"
 #include "config/directory_source.h"
 #include "control/control.h"
+#include "enroll/node_agent.h"
 #include "enroll/pod_registry.h"
 #include "identity/certificate_source.h"
 #include "identity/secret_manager.h"
@@ -136,13 +137,15 @@ int run_daemon(const Options& o) {
     workers[i].hbone = std::make_unique<hbone::ConnectionPool>(pool.context(i).get_executor(),
                                                                ctx.hbone_options, o.hbone_pool);
   }
-  enroll::PodRegistry registry(ctx, pool, workers, o.run_dir + "/enrolled.json");
+  enroll::PodRegistry registry(ctx, pool, workers);
+  enroll::NodeAgent agent(control.get_executor(), store, registry,
+                          {o.node, o.run_dir, o.discover_pods, {o.proc_dir, o.netns_dir}});
 
   state::Snapshot::PolicySets checked_policies;  // what open connections last met
   auto source = open_config_source(o, control, [&](auto snapshot) {
     auto l7_config = l7_configs.prepare(snapshot);  // before workers can see the snapshot
     store.publish(snapshot);
-    registry.on_snapshot(*snapshot);
+    agent.on_snapshot(*snapshot);
     // Connections already open meet changed policies too (on their own worker's thread). As
     // ztunnel's PolicyWatcher, only a policy change triggers it, not workload churn.
     if (auto sets = snapshot->policy_sets(); !(sets == checked_policies)) {
@@ -159,6 +162,7 @@ int run_daemon(const Options& o) {
   DaemonView view{o,
                   store,
                   registry,
+                  agent,
                   **source,
                   **datapath,
                   metrics,
@@ -180,7 +184,7 @@ int run_daemon(const Options& o) {
   if (!control.stopped()) {
     // Only after our ports and control socket are ours: a second daemon for the same node
     // must fail above rather than join the pods' SO_REUSEPORT listener groups here.
-    registry.restore();
+    agent.start();
     ready = true;
     spdlog::info("ready: {} pods enrolled", registry.size());
     control.run();

@@ -5,6 +5,7 @@
 #include "admin/http_server.h"
 #include "app/bpf_metrics.h"
 #include "control/control.h"
+#include "control/ops.h"
 #include "net/control_server.h"
 
 namespace zmesh::app {
@@ -52,6 +53,8 @@ json status(const DaemonView& v) {
       {"configSynced", v.source.synced()},
       {"configErrors", v.source.errors()},
       {"enrolled", v.registry.to_json()},
+      {"pods", v.agent.pods_json()},
+      {"discoverPods", v.options.discover_pods},
       {"ports", {{"outbound", 15001}, {"inboundPlaintext", 15006}, {"inboundHbone", 15008}}},
       {"trustDomain", v.options.trust_domain},
       {"ca", v.ca_description},
@@ -64,18 +67,21 @@ json handle_control(DaemonView& v, const json& request, UniqueFd fd) {
   auto error = [](const std::string& message) { return json{{"ok", false}, {"error", message}}; };
   std::string op = request.value("op", "");
   try {
-    if (op == "enroll") {
-      auto r = v.registry.enroll(request.at("pod"), request.value("netns", ""), std::move(fd));
+    if (op == control::kOpEnroll) {
+      auto r = v.agent.enroll(request.at("pod"), request.value("netns", ""), std::move(fd));
       return r ? json{{"ok", true}} : error(r.error().message);
     }
-    if (op == "unenroll") {
-      auto r = v.registry.unenroll(request.at("pod"));
+    if (op == control::kOpUnenroll) {
+      auto r = v.agent.unenroll(request.at("pod"));
       return r ? json{{"ok", true}} : error(r.error().message);
     }
+    if (op == control::kOpCniAdd) return v.agent.cni_add(request, std::move(fd));
+    if (op == control::kOpCniDel) return v.agent.cni_del(request);
+    if (op == control::kOpCniCheck) return v.agent.cni_check(request);
     if (op == "status") return json{{"ok", true}, {"status", status(v)}};
     if (op == "config_dump") return json{{"ok", true}, {"config", config_dump(v)}};
     if (op == "certs") return json{{"ok", true}, {"certs", certificates(v)}};
-  } catch (const json::exception& e) {
+  } catch (const std::exception& e) {
     return error("bad " + op + " request: " + e.what());
   }
   return error("unknown op \"" + op + "\"");

@@ -12,6 +12,7 @@
 #include "bpf/datapath.h"
 #include "common/result.h"
 #include "config/config_source.h"
+#include "enroll/node_agent.h"
 #include "enroll/pod_registry.h"
 #include "identity/secret_manager.h"
 #include "state/store.h"
@@ -24,6 +25,7 @@ struct DaemonView {
   const Options& options;
   state::Store& store;
   enroll::PodRegistry& registry;
+  enroll::NodeAgent& agent;
   config::ConfigSource& source;
   bpf::Datapath& datapath;
   telemetry::Metrics& metrics;

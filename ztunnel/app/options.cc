@@ -67,6 +67,10 @@ std::variant<Options, ShowHelp, Error> parse_options(int argc, char** argv) {
     ("ca-addr", po::value(&o.ca_addr), "cluster mode: CA service HOST:PORT (ztunnel ca serve) instead of a local CA")
     ("ca-credentials", po::value(&o.ca_credentials), "cluster mode: directory with node-cert.pem, node-key.pem, root-cert.pem (ztunnel ca issue-node)")
     ("root-namespace", po::value(&o.root_namespace)->default_value(o.root_namespace), "Istio root namespace (mesh-wide policies)")
+    ("discover-pods", "find running mesh pods of this node without a CNI ADD, by their IP in the node's network namespaces (default with --kubeconfig/--in-cluster)")
+    ("no-discover-pods", "only pods reported by zmesh-cni or zmeshctl enroll are enrolled (default with --config-dir)")
+    ("proc-dir", po::value(&o.proc_dir)->default_value(o.proc_dir), "the node's /proc (in a container: the host's, mounted)")
+    ("netns-dir", po::value(&o.netns_dir)->default_value(o.netns_dir), "where the container runtime keeps pod network namespaces")
     ("hbone-max-streams", po::value(&o.hbone_max_streams)->default_value(o.hbone_max_streams), "HBONE: concurrent streams per pooled connection")
     ("no-hbone-pool", "HBONE: a new mTLS connection for every tunnel (to measure handshake cost)");
   // clang-format on
@@ -126,6 +130,11 @@ std::variant<Options, ShowHelp, Error> parse_options(int argc, char** argv) {
     return make_error("--trust-domain: \"" + o.trust_domain + "\" is not a trust domain name");
   if (o.hbone_max_streams == 0) return make_error("--hbone-max-streams: must be at least 1");
   o.hbone_pool = vm.count("no-hbone-pool") == 0;
+  if (vm.count("discover-pods") && vm.count("no-discover-pods"))
+    return make_error("--discover-pods and --no-discover-pods are exclusive");
+  o.discover_pods = vm.count("discover-pods")      ? true
+                    : vm.count("no-discover-pods") ? false
+                                                   : uses_kubernetes_api(o);
   if (o.workers == 0) o.workers = std::max(1u, std::thread::hardware_concurrency());
   return o;
 }

@@ -35,6 +35,12 @@ struct Options {
   std::string ca_credentials;  // cluster mode: node-cert.pem, node-key.pem, root-cert.pem
   std::string root_namespace = "istio-system";
 
+  // Node agent: pods whose CNI ADD this daemon did not see are found by scanning these
+  // (default on with the Kubernetes API, off with --config-dir).
+  bool discover_pods = false;
+  std::string proc_dir = "/proc";
+  std::string netns_dir = "/var/run/netns";
+
   // HBONE client pool.
   uint32_t hbone_max_streams = 100;  // streams per pooled connection
   bool hbone_pool = true;            // false: one connection per tunnel (benchmarks)

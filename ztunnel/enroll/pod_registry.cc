@@ -4,19 +4,18 @@
 
 #include <set>
 
-#include "enroll/enrollment_file.h"
 #include "netns/netns.h"
 
 namespace zmesh::enroll {
 
 PodRegistry::PodRegistry(transport::ProxyContext& ctx, transport::WorkerPool& pool,
-                         std::vector<transport::WorkerState>& workers, std::string state_file)
-    : ctx_(ctx), pool_(pool), workers_(workers), state_file_(std::move(state_file)) {}
+                         std::vector<transport::WorkerState>& workers)
+    : ctx_(ctx), pool_(pool), workers_(workers) {}
 
 PodRegistry::~PodRegistry() = default;
 
 Result<void> PodRegistry::enroll(const std::string& uid, const std::string& netns_path,
-                                 UniqueFd netns) {
+                                 UniqueFd netns, std::optional<state::IpAddress> ip_hint) {
   auto snapshot = ctx_.store.current();
   auto workload = snapshot->workload_by_uid(uid);
   if (!workload) return make_error("pod " + uid + " is not in the config view");
@@ -26,7 +25,12 @@ Result<void> PodRegistry::enroll(const std::string& uid, const std::string& netn
                       state::kDataplaneModeLabel + "=" + state::kDataplaneModeAmbient);
   auto ip = std::find_if(workload->ips.begin(), workload->ips.end(),
                          [](const auto& a) { return a.is_v4(); });
-  if (ip == workload->ips.end()) return make_error("pod " + uid + " has no IPv4 pod IP yet");
+  std::optional<state::IpAddress> pod_ip;
+  if (ip != workload->ips.end())
+    pod_ip = *ip;
+  else if (ip_hint && ip_hint->is_v4())
+    pod_ip = ip_hint;
+  if (!pod_ip) return make_error("pod " + uid + " has no IPv4 pod IP yet");
 
   if (!netns) {
     auto opened = netns::open(netns_path);
@@ -46,7 +50,7 @@ Result<void> PodRegistry::enroll(const std::string& uid, const std::string& netn
   pod->netns_path = netns_path;
   pod->netns = std::move(netns);
   pod->cookie = *cookie;
-  pod->ip = *ip;
+  pod->ip = *pod_ip;
   pod->identity = ctx_.secrets.track(
       identity::SpiffeId{ctx_.trust_domain, workload->namespace_, workload->service_account});
 
@@ -63,7 +67,6 @@ Result<void> PodRegistry::enroll(const std::string& uid, const std::string& netn
   spdlog::info("enrolled pod {} (netns {}, cookie {}, ip {}, identity {})", uid, netns_path,
                pod->cookie, pod->ip.to_string(), pod->identity->id().uri());
   pods_[uid] = Entry{std::move(pod), std::move(*listeners)};
-  save();
   return ok();
 }
 
@@ -82,23 +85,16 @@ Result<void> PodRegistry::remove(const std::string& uid) {
 Result<void> PodRegistry::unenroll(const std::string& uid) {
   auto r = remove(uid);
   if (r) spdlog::info("unenrolled pod {}", uid);
-  save();
   return r;
 }
 
-void PodRegistry::restore() {
-  auto saved = load_enrollment_file(state_file_);
-  if (!saved) {
-    spdlog::warn("ignoring enrollment state: {}", saved.error().message);
-  } else {
-    for (const auto& [uid, path] : *saved) {
-      if (auto r = enroll(uid, path, UniqueFd()); !r)
-        spdlog::warn("not re-enrolling pod {}: {}", uid, r.error().message);
-      else
-        spdlog::info("re-enrolled pod {} after restart", uid);
-    }
-  }
-  // BPF entries left by a previous run for pods that did not come back.
+std::optional<std::string> PodRegistry::netns_path(const std::string& uid) const {
+  auto it = pods_.find(uid);
+  if (it == pods_.end()) return std::nullopt;
+  return it->second.pod->netns_path;
+}
+
+void PodRegistry::drop_stale_bpf() {
   std::set<uint64_t> live;
   for (const auto& [uid, e] : pods_) live.insert(e.pod->cookie);
   for (const auto& stale : ctx_.datapath.maps().enrolled()) {
@@ -106,19 +102,6 @@ void PodRegistry::restore() {
     spdlog::info("dropping stale BPF enrollment of {} (cookie {})", stale.pod, stale.netns_cookie);
     (void)ctx_.datapath.unenroll_netns(stale.netns_cookie);
     (void)ctx_.datapath.detach_inbound(stale.pod, {});
-  }
-  save();
-}
-
-void PodRegistry::on_snapshot(const state::Snapshot& snapshot) {
-  std::vector<std::string> leaving;
-  for (const auto& [uid, e] : pods_) {
-    auto w = snapshot.workload_by_uid(uid);
-    if (!w || !w->ambient) leaving.push_back(uid);
-  }
-  for (const auto& uid : leaving) {
-    spdlog::info("pod {} left the mesh in config; unenrolling", uid);
-    (void)unenroll(uid);
   }
 }
 
@@ -131,13 +114,6 @@ nlohmann::json PodRegistry::to_json() const {
                    {"ip", e.pod->ip.to_string()},
                    {"identity", e.pod->identity ? e.pod->identity->id().uri() : ""}});
   return out;
-}
-
-void PodRegistry::save() const {
-  EnrolledPaths paths;
-  for (const auto& [uid, e] : pods_) paths[uid] = e.pod->netns_path;
-  if (auto r = save_enrollment_file(state_file_, paths); !r)
-    spdlog::error("saving enrollment state: {}", r.error().message);
 }
 
 }  // namespace zmesh::enroll
