@@ -27,6 +27,12 @@ Mesh trust (zlab.mtls): one plug-in CA per lab made with openssl (<state>/ca); w
 binary knows --ca-dir, every daemon gets --ca-dir, --state-dir, --trust-domain (and --cert-ttl if
 cert_ttl is set), so all nodes form one mesh. Workload identities: Pod.identity. Pods named in
 enroll_skip stay out of enroll_all() (a mesh pod whose :15008 a test's own process may own).
+Kubernetes API mode (kubeconfig=PATH): every daemon gets --kubeconfig PATH instead of --config-dir
+and reads the cluster from that API server (no cluster.yaml is written; the pods come from
+whoever drives the API, e.g. zlab.cni). An API server on loopback (https://127.0.0.1:PORT, as
+tests/lab/zkube runs it) is made reachable at the same address inside every node's netns by a
+socat pair (node netns TCP 127.0.0.1:PORT -> <state>/apiserver.sock -> the host's 127.0.0.1:PORT;
+path-bound Unix sockets work across network namespaces), so the kubeconfig works unchanged.
 Cluster mode (ca_mode="service"): the CA dir is made by `ztunnel ca init`, every node gets
 credentials from `ztunnel ca issue-node` (<state>/nodes/node<i>/ca-credentials), and
 `ztunnel ca serve` runs in its own netns <id>-ca (eth0 10.10.0.2/24 on the fabric bridge,
@@ -37,17 +43,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 
 from . import kube, mtls
-from .reap import delete_netns_with_prefix
+from .reap import delete_netns_with_prefix, remove_cni_results
 from .host import (BPFFS, ID_PREFIX, LAB_LOG_ROOT, LAB_STATE_ROOT, LabError, StopWaiting, cgroup2_root,
-                   cgroup_procs, cgroup_remove_tree, http_get, ip, kill_popen, log, require_root, run, wait_for)
+                   cgroup_procs, cgroup_remove_tree, http_get, in_netns, ip, kill_popen, log, require_root, run,
+                   wait_for)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PODTOOL = os.path.join(HERE, "podtool.py")
@@ -248,7 +257,8 @@ class Node:
 
     def daemon_argv(self) -> list[str]:
         lab = self.lab
-        cmd = [lab.ztunnel, "--node", self.name, "--config-dir", self.config_dir,
+        source = ["--kubeconfig", lab.kubeconfig] if lab.kubeconfig else ["--config-dir", self.config_dir]
+        cmd = [lab.ztunnel, "--node", self.name, *source,
                "--cgroup-root", self.cgroup, "--bpf-pin-root", self.pin_root, "--run-dir", self.run_dir,
                "--admin-addr", "127.0.0.1:15000", "--stats-addr", "0.0.0.0:15020",
                "--readiness-addr", "0.0.0.0:15021", "--log-level", lab.log_level,
@@ -420,7 +430,7 @@ class Lab:
                  servers: bool = True, workers: int | None = None, daemon_args=(), daemon_cpus: str | None = None,
                  log_level: str = "info", lab_id: str | None = None, persistent: bool = False,
                  cert_ttl: str | None = None, trust_domain: str = mtls.DEFAULT_TRUST_DOMAIN, enroll_skip=(),
-                 ca_mode: str = "plugin"):
+                 ca_mode: str = "plugin", kubeconfig: str | None = None):
         if not 1 <= nodes <= 200 or not 0 <= pods_per_node <= 89 or not 0 <= plain_per_node <= 50:
             raise LabError("lab shape out of range (nodes 1-200, pods_per_node 0-89, plain_per_node 0-50)")
         self.name = name
@@ -436,6 +446,7 @@ class Lab:
         if ca_mode not in ("plugin", "service"):
             raise LabError(f"ca_mode {ca_mode!r}: 'plugin' (shared --ca-dir) or 'service' (ztunnel ca serve)")
         self.ca_mode = ca_mode
+        self.kubeconfig = os.path.abspath(kubeconfig) if kubeconfig else None
         self.id = lab_id or self._new_id()
         self.cgroup2 = cgroup2_root()
         self.cgroup = os.path.join(self.cgroup2, self.id)
@@ -455,6 +466,9 @@ class Lab:
         self.ca_log = os.path.join(self.log_dir, "ca-service.log")
         self.ca_proc: subprocess.Popen | None = None
         self.ca_starts = 0
+        self.api_forward_cgroup = os.path.join(self.cgroup, "api-forward")
+        self.api_forward_sock = os.path.join(self.state_dir, "apiserver.sock")
+        self.api_forward_log = os.path.join(self.log_dir, "api-forward.log")
         self._procs: list[subprocess.Popen] = []
         self.nodes = [Node(self, i) for i in range(nodes)]
         self.services: dict[str, dict] = {}
@@ -566,7 +580,7 @@ class Lab:
              "owner_pid": None if self.persistent else os.getpid(),
              "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "log_dir": self.log_dir,
              "cert_ttl": self.cert_ttl, "trust_domain": self.trust_domain, "enroll_skip": sorted(self.enroll_skip),
-             "ca_mode": self.ca_mode,
+             "ca_mode": self.ca_mode, "kubeconfig": self.kubeconfig,
              "daemons": {n.name: (n.daemon.pid if n.daemon else None) for n in self.nodes}}
         tmp = os.path.join(self.state_dir, "lab.json.tmp")
         with open(tmp, "w") as f:
@@ -583,6 +597,7 @@ class Lab:
         self._build_network()
         os.makedirs(self.cgroup, exist_ok=True)
         for n in self.nodes:
+            os.makedirs(n.cgroup, exist_ok=True)  # the --cgroup-root, also for a node without pods yet
             for p in n.pods:
                 os.makedirs(p.cgroup, exist_ok=True)
             os.makedirs(n.daemon_cgroup, exist_ok=True)
@@ -594,7 +609,10 @@ class Lab:
             mtls.make_plugin_ca(self.ca_dir, cn=f"zlab root CA {self.id}")
         for n in self.nodes:
             os.makedirs(n.state_dir, mode=0o700, exist_ok=True)
-        self.write_config()
+        if self.kubeconfig:
+            self._forward_api_server()
+        else:
+            self.write_config()
         if self.ca_mode == "service" and self.start_daemons:
             self.start_ca_service()
         if self.do_servers:
@@ -669,6 +687,48 @@ class Lab:
                 return f.read()
         except FileNotFoundError:
             return ""
+
+    # ------------------------------------------------------------ Kubernetes API mode
+    def api_server_address(self) -> tuple[str, int] | None:
+        """(host, port) of the kubeconfig's server when it is on loopback, else None."""
+        with open(self.kubeconfig) as f:
+            m = re.search(r'server:\s*"?https?://(127\.0\.0\.1|localhost|\[::1\]):(\d+)', f.read())
+        return (m.group(1), int(m.group(2))) if m else None
+
+    def _forward_api_server(self, timeout: float = 10.0) -> None:
+        """Make a loopback API server reachable at the same host:port inside every node's netns."""
+        addr = self.api_server_address()
+        if addr is None:
+            return  # not on loopback: reachable (or not) by routing, as in a real cluster
+        host, port = addr
+        os.makedirs(self.api_forward_cgroup, exist_ok=True)
+        procs = os.path.join(self.api_forward_cgroup, "cgroup.procs")
+        out = open(self.api_forward_log, "a")
+        try:
+            if os.path.exists(self.api_forward_sock):
+                os.unlink(self.api_forward_sock)
+            self._procs.append(subprocess.Popen(
+                ["sh", "-c", 'echo $$ > "$1" && shift && exec "$@"', "zlab-api-forward", procs,
+                 "socat", f"UNIX-LISTEN:{self.api_forward_sock},fork,mode=600", f"TCP:127.0.0.1:{port}"],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True))
+            wait_for(lambda: os.path.exists(self.api_forward_sock), timeout, 0.05, "the API forwarder's socket")
+            for n in self.nodes:
+                self._procs.append(subprocess.Popen(
+                    ["sh", "-c", 'echo $$ > "$1" && ns="$2" && shift 2 && exec nsenter --net="$ns" -- "$@"',
+                     "zlab-api-forward", procs, n.netns_path,
+                     "socat", f"TCP-LISTEN:{port},bind=127.0.0.1,fork,reuseaddr",
+                     f"UNIX-CONNECT:{self.api_forward_sock}"],
+                    stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True))
+        finally:
+            out.close()
+
+        def reachable(n: Node) -> bool:
+            def probe() -> bool:
+                with socket.create_connection(("127.0.0.1", port), timeout=2):
+                    return True
+            return in_netns(n.netns_path, probe)
+        for n in self.nodes:
+            wait_for(lambda: reachable(n), timeout, 0.05, f"the API server at {host}:{port} from {n.name}")
 
     def enroll_all(self) -> None:
         for p in self.mesh_pods:
@@ -745,6 +805,7 @@ class Lab:
             if os.path.exists(self.pin_dir):
                 problems.append(self.pin_dir)
         problems += delete_netns_with_prefix(self.id + "-")
+        remove_cni_results(self.id)
         shutil.rmtree(self.state_dir, ignore_errors=True)
         if problems:
             log(f"lab {self.id}: teardown left: {problems}")
@@ -760,7 +821,7 @@ class Lab:
         lab = cls(d["name"], d["nodes"], d["pods_per_node"], d["plain_per_node"], build_dir=d["build_dir"],
                   lab_id=d["id"], persistent=d["owner_pid"] is None, cert_ttl=d.get("cert_ttl"),
                   trust_domain=d.get("trust_domain", mtls.DEFAULT_TRUST_DOMAIN), enroll_skip=d.get("enroll_skip", ()),
-                  ca_mode=d.get("ca_mode", "plugin"))
+                  ca_mode=d.get("ca_mode", "plugin"), kubeconfig=d.get("kubeconfig"))
         lab.log_dir = d.get("log_dir", lab.log_dir)
         lab.owner_pid = d["owner_pid"]
         return lab

@@ -9,6 +9,9 @@ import shutil
 from .host import BPFFS, ID_PREFIX, LAB_STATE_ROOT, LabError, cgroup2_root, cgroup_remove_tree, run
 
 
+CNI_RESULTS_DIR = "/var/lib/cni/results"   # where libcni (cnitool) caches ADD results
+
+
 def delete_netns_with_prefix(prefix: str) -> list[str]:
     left = []
     cp = run(["ip", "netns", "list"], check=False)
@@ -18,6 +21,20 @@ def delete_netns_with_prefix(prefix: str) -> list[str]:
             if run(["ip", "netns", "del", name], check=False).returncode != 0:
                 left.append(f"netns {name}")
     return left
+
+
+def remove_cni_results(lab_id: str) -> None:
+    """libcni's cached results of a lab's CNI networks (zlab.cni names them <lab id>-...)."""
+    try:
+        names = os.listdir(CNI_RESULTS_DIR)
+    except OSError:
+        return
+    for n in names:
+        if n.startswith(lab_id + "-"):
+            try:
+                os.unlink(os.path.join(CNI_RESULTS_DIR, n))
+            except OSError:
+                pass
 
 
 def list_labs() -> list[dict]:
@@ -90,4 +107,5 @@ def _raw_sweep(lab_id: str) -> None:
         pass
     shutil.rmtree(os.path.join(BPFFS, lab_id), ignore_errors=True)
     delete_netns_with_prefix(lab_id + "-")
+    remove_cni_results(lab_id)
     shutil.rmtree(os.path.join(LAB_STATE_ROOT, lab_id), ignore_errors=True)
