@@ -1,7 +1,9 @@
 """The Helm chart charts/zmesh: `helm lint --strict`, `helm template` over several values sets, every
 rendered object checked against Kubernetes and Istio schemas (chart_schema.mjs), the DaemonSet's
 contract (what the issue asks of it), and a smoke test that runs the real daemon with exactly the
-capabilities the rendered DaemonSet grants, and with each of them taken away.
+capabilities the rendered DaemonSet grants, and with each of them taken away, and the rendered
+install-cni init container's command and the ztunnel container's preStop uninstall, each with its
+container's securityContext, on directories standing in for the node's CNI directories.
 
 helm and the schema checkers come from scripts/setup-helm (run here when they are missing), so this
 test never skips.
@@ -37,6 +39,7 @@ ISTIO_CRDS = os.environ.get("ZMESH_ISTIO_CRDS", os.path.join(ROOT, "..", "shared
 BUILD = os.environ.get("ZMESH_BUILD_DIR", os.path.join(ROOT, "build"))
 ZTUNNEL = os.path.join(BUILD, "bin", "ztunnel")
 ZMESHCTL = os.path.join(BUILD, "bin", "zmeshctl")
+ZMESH_CNI = os.path.join(BUILD, "bin", "zmesh-cni")
 NS = "zmesh-system"
 
 
@@ -67,6 +70,7 @@ CUSTOM_VALUES = {
         "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "mesh", "effect": "NoSchedule"}],
     },
     "host": {"cgroupSubtree": "kubepods.slice", "bpfPinDir": "zmesh-test"},
+    "cni": {"binDir": "/var/lib/cni/bin", "confDir": "/var/lib/cni/net.d", "excludeNamespaces": ["kube-system", "infra"]},
     "serviceAccount": {"name": "mesh-node"},
 }
 
@@ -84,20 +88,22 @@ VARIANTS = {
     "custom": (["-f", "@custom"], {"DaemonSet"}, {"Deployment"}),
     "no-rbac": (["--set", "rbac.create=false", "--set", "serviceAccount.create=false"], {"DaemonSet"},
                 {"ClusterRole", "ClusterRoleBinding", "ServiceAccount"}),
+    "cni-off": (["--set", "cni.enabled=false"], {"DaemonSet"}, {"Deployment"}),
+    "cni-no-exclusions": (["--set-json", "cni.excludeNamespaces=[]"], {"DaemonSet"}, {"Deployment"}),
 }
 
 
 @pytest.fixture(scope="module")
 def workdir():
     d = tempfile.mkdtemp(prefix="zmesh-helm-")
-    with open(os.path.join(d, "custom.yaml"), "w") as f:
+    with open(os.path.join(d, "custom-values.yaml"), "w") as f:
         json.dump(CUSTOM_VALUES, f)  # JSON is YAML
     yield d
     shutil.rmtree(d, ignore_errors=True)
 
 
 def variant_args(name: str, workdir: str) -> list[str]:
-    return [os.path.join(workdir, "custom.yaml") if a == "@custom" else a for a in VARIANTS[name][0]]
+    return [os.path.join(workdir, "custom-values.yaml") if a == "@custom" else a for a in VARIANTS[name][0]]
 
 
 def render(workdir: str, args: list[str], tag: str) -> tuple[str, list[dict]]:
@@ -172,6 +178,11 @@ def test_crds_pass_istio_definitions_through(workdir):
     (["--set", "ztunnel.certTtl=1day"], "certTtl"),
     (["--set", "host.runDir=relative/dir"], "runDir"),
     (["--set", "meshMtlsMode=strict"], "meshMtlsMode"),
+    (["--set", "cni.binDir=opt/cni/bin"], "binDir"),
+    (["--set", "cni.confDir="], "confDir"),
+    (["--set", "cni.bogus=1"], "Additional property bogus is not allowed"),
+    (["--set", "cni.enabled=yes"], "enabled"),
+    (["--set", "cni.excludeNamespaces={Kube_System}"], "excludeNamespaces"),
 ])
 def test_bad_values_are_refused(args, message):
     cp = helm("template", "zmesh", CHART, *args, check=False)
@@ -244,6 +255,88 @@ def test_daemonset_contract(defaults):
     assert args[args.index("--run-dir") + 1] == mounts[host["/var/run/zmesh"]]["mountPath"]
     writable = {m["mountPath"] for m in c["volumeMounts"] if not m.get("readOnly")}
     assert args[args.index("--state-dir") + 1] in writable
+
+
+def init_container(objs: list[dict], name: str = "install-cni") -> dict | None:
+    spec = only(objs, "DaemonSet")["spec"]["template"]["spec"]
+    found = [c for c in spec.get("initContainers", []) if c["name"] == name]
+    return found[0] if found else None
+
+
+def mounted_host_paths(objs: list[dict], container: dict) -> dict[str, dict]:
+    """hostPath -> the container's volumeMount of it."""
+    volumes = {v["name"]: v for v in only(objs, "DaemonSet")["spec"]["template"]["spec"]["volumes"]}
+    return {volumes[m["name"]]["hostPath"]["path"]: m for m in container.get("volumeMounts", [])
+            if "hostPath" in volumes[m["name"]]}
+
+
+def flag(args: list[str], name: str) -> str:
+    assert name in args, f"{name} not in {args}"
+    return args[args.index(name) + 1]
+
+
+POD_UID_ENV = {"name": "POD_UID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.uid"}}}
+
+
+def check_cni_wiring(objs: list[dict], bin_dir: str, conf_dir: str, excluded: list[str]) -> None:
+    """The init container installs into the node's CNI directories (the hostPaths it mounts), as root
+    with no capability; ztunnel's preStop uninstalls from the same directories, owner-checked."""
+    ds_spec = only(objs, "DaemonSet")["spec"]["template"]["spec"]
+    init = init_container(objs)
+    assert init is not None, "no install-cni init container"
+    assert init["image"] == ztunnel_container(objs)["image"], "the init container runs another image"
+    assert init["command"] == ["zmesh-cni"] and init["args"][0] == "install"
+    args = init["args"]
+    mounts = mounted_host_paths(objs, init)
+    assert flag(args, "--cni-bin-dir") == mounts[bin_dir]["mountPath"] and not mounts[bin_dir].get("readOnly")
+    assert flag(args, "--cni-conf-dir") == mounts[conf_dir]["mountPath"] and not mounts[conf_dir].get("readOnly")
+    # The runDir in the conflist is the daemon's, at the same path on the node and in both containers.
+    c = ztunnel_container(objs)
+    run_dir = flag(c["args"], "--run-dir")
+    assert flag(args, "--run-dir") == run_dir == mounts[run_dir]["mountPath"]
+    assert flag(args, "--exclude-namespaces") == ",".join(excluded)
+    assert flag(args, "--owner-env") == "POD_UID" and POD_UID_ENV in init["env"]
+    sc = init["securityContext"]
+    assert sc["capabilities"] == {"drop": ["ALL"]}, "the installer needs no capability"
+    assert sc["privileged"] is False and sc["allowPrivilegeEscalation"] is False
+    assert sc["readOnlyRootFilesystem"] is True and sc["runAsUser"] == 0
+    volumes = {v["name"]: v for v in ds_spec["volumes"]}
+    for path in (bin_dir, conf_dir):
+        assert volumes[mounts[path]["name"]]["hostPath"] == {"path": path, "type": "Directory"}
+    # Uninstall: ztunnel's preStop, the same directories mounted writable in ztunnel, owner-checked.
+    stop = c["lifecycle"]["preStop"]["exec"]["command"]
+    assert stop[:2] == ["zmesh-cni", "uninstall"]
+    cmounts = mounted_host_paths(objs, c)
+    assert flag(stop, "--cni-bin-dir") == cmounts[bin_dir]["mountPath"] and not cmounts[bin_dir].get("readOnly")
+    assert flag(stop, "--cni-conf-dir") == cmounts[conf_dir]["mountPath"] and not cmounts[conf_dir].get("readOnly")
+    assert flag(stop, "--run-dir") == run_dir
+    # A preStop exec gets no $(VAR) expansion: the UID comes from the environment.
+    assert flag(stop, "--owner-env") == "POD_UID" and POD_UID_ENV in c["env"]
+
+
+def test_cni_contract(defaults, workdir):
+    check_cni_wiring(defaults, "/opt/cni/bin", "/etc/cni/net.d", ["kube-system"])
+    _, custom = render(workdir, variant_args("custom", workdir), "cni-custom")
+    check_cni_wiring(custom, "/var/lib/cni/bin", "/var/lib/cni/net.d", ["kube-system", "infra"])
+    _, none = render(workdir, VARIANTS["cni-no-exclusions"][0], "cni-no-exclusions-contract")
+    check_cni_wiring(none, "/opt/cni/bin", "/etc/cni/net.d", [])
+    # The node's /proc, read-only, is where ztunnel looks for running pods; pod netns where it is told.
+    for objs in (defaults, custom):
+        c = ztunnel_container(objs)
+        mounts = mounted_host_paths(objs, c)
+        assert flag(c["args"], "--proc-dir") == mounts["/proc"]["mountPath"] != "/proc"
+        assert mounts["/proc"]["readOnly"] is True
+        assert flag(c["args"], "--netns-dir") == mounts["/var/run/netns"]["mountPath"]
+
+
+def test_cni_disabled(workdir):
+    _, objs = render(workdir, VARIANTS["cni-off"][0], "cni-off-contract")
+    assert init_container(objs) is None
+    c = ztunnel_container(objs)
+    assert "lifecycle" not in c
+    paths = mounted_host_paths(objs, c)
+    assert "/opt/cni/bin" not in paths and "/etc/cni/net.d" not in paths
+    assert "/proc" in paths, "running pods are still found through /proc"
 
 
 def test_rbac_is_read_only(defaults):
@@ -484,3 +577,120 @@ def test_each_granted_capability_is_needed(defaults, node):
             unneeded.append(cap)
         node.stop()
     assert not unneeded, f"the DaemonSet grants {unneeded}, which the daemon works without"
+
+
+# ------------------------------------------------------------------------------------ CNI install smoke test
+def as_container(sc: dict, caps: list[str], writable: list[str], argv: list[str], env: dict[str, str]
+                 ) -> subprocess.CompletedProcess:
+    """argv as a container with securityContext `sc` would run it: its uid/gid, capability sets =
+    `caps`, no_new_privs when allowPrivilegeEscalation is false, and with readOnlyRootFilesystem every
+    path read-only but the `writable` directories (its volume mounts), in a private mount namespace."""
+    capset = ",".join(["-all"] + [f"+{c}" for c in caps])
+    uid, gid = sc.get("runAsUser", 0), sc.get("runAsGroup", sc.get("runAsUser", 0))
+    setpriv = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
+               f"--inh-caps={capset}", f"--bounding-set={capset}"]
+    if uid != 0:
+        setpriv.append(f"--ambient-caps={capset}")
+    if sc.get("allowPrivilegeEscalation") is False:
+        setpriv.append("--no-new-privs")
+    script = 'n=$1; shift; i=0; while [ $i -lt $n ]; do mount --bind "$1" "$1"; shift; i=$((i+1)); done; '
+    if sc.get("readOnlyRootFilesystem"):
+        script += ('mount -o remount,bind,ro / && '
+                   '{ ! mountpoint -q /tmp || mount -o remount,bind,ro /tmp; } && ')
+    script += 'exec "$@"'
+    full = ["unshare", "--mount", "--propagation", "private", "--",
+            "sh", "-c", script, "zhc", str(len(writable)), *writable, *setpriv, "--", *argv]
+    return subprocess.run(full, capture_output=True, text=True, timeout=60,
+                          env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env})
+
+
+def container_caps(container: dict) -> list[str]:
+    sc = container["securityContext"]
+    assert sc["capabilities"]["drop"] == ["ALL"]
+    return sorted(c.lower().removeprefix("cap_") for c in sc["capabilities"].get("add", []))
+
+
+BRIDGE_PORTMAP = {
+    "cniVersion": "1.0.0", "name": "k8s-pod-network",
+    "plugins": [
+        {"type": "bridge", "bridge": "cni0", "isGateway": True,
+         "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.244.0.0/24"}]]}},
+        {"type": "portmap", "capabilities": {"portMappings": True}},
+    ],
+}
+
+
+def test_cni_install_and_uninstall_with_the_containers_securitycontexts(defaults):
+    """The rendered install-cni command, run with the init container's securityContext (root, no
+    capability, read-only root filesystem) on directories standing in for the node's /opt/cni/bin,
+    /etc/cni/net.d and run directory, chains zmesh-cni into the conflist there; the ztunnel container's
+    preStop command, with ztunnel's securityContext, leaves it while a newer pod owns the installation
+    and removes it when this pod is the owner."""
+    assert os.access(ZMESH_CNI, os.X_OK), f"{ZMESH_CNI} not built (scripts/build)"
+    init, c = init_container(defaults), ztunnel_container(defaults)
+    d = tempfile.mkdtemp(prefix="zmesh-helm-cni-")
+    try:
+        node = {p: os.path.join(d, n) for p, n in ((flag(init["args"], "--cni-bin-dir"), "bin"),
+                                                   (flag(init["args"], "--cni-conf-dir"), "net.d"),
+                                                   (flag(init["args"], "--run-dir"), "run"))}
+        for path in node.values():
+            os.makedirs(path)
+        conflist = os.path.join(node[flag(init["args"], "--cni-conf-dir")], "10-k8s.conflist")
+        with open(conflist, "w") as f:
+            json.dump(BRIDGE_PORTMAP, f, indent=2)
+        os.chmod(conflist, 0o644)
+
+        def on_node(argv: list[str]) -> list[str]:
+            assert argv[0] == "zmesh-cni"
+            return [ZMESH_CNI] + [node.get(a, a) for a in argv[1:]]
+
+        # The harness really takes every capability away (CapEff 0) and makes / read-only.
+        probe = as_container(init["securityContext"], container_caps(init), list(node.values()),
+                             ["sh", "-c", "grep CapEff /proc/self/status; touch /tmp/zmesh-ro-probe-$$ 2>&1 || true"], {})
+        assert "CapEff:\t0000000000000000" in probe.stdout, probe.stdout + probe.stderr
+        assert "Read-only file system" in probe.stdout + probe.stderr, probe.stdout + probe.stderr
+
+        install = on_node(init["command"] + init["args"])
+        run_init = lambda uid: as_container(init["securityContext"], container_caps(init), list(node.values()),
+                                            install, {"POD_UID": uid})
+        cp = run_init("pod-a")
+        assert cp.returncode == 0, f"install failed ({cp.returncode}):\n{cp.stdout}\n{cp.stderr}"
+        with open(conflist) as f:
+            installed = json.load(f)
+        ours = {"type": "zmesh-cni", "runDir": node[flag(init["args"], "--run-dir")],
+                "excludeNamespaces": ["kube-system"]}
+        assert installed == {**BRIDGE_PORTMAP, "plugins": BRIDGE_PORTMAP["plugins"] + [ours]}, cp.stdout
+        assert oct(os.stat(conflist).st_mode & 0o7777) == oct(0o644)
+        binary = os.path.join(node[flag(init["args"], "--cni-bin-dir")], "zmesh-cni")
+        assert os.stat(binary).st_mode & 0o7777 == 0o755
+        with open(binary, "rb") as a, open(ZMESH_CNI, "rb") as b:
+            assert a.read() == b.read()
+        # The installed binary answers as a CNI plugin.
+        version = subprocess.run([binary], input='{"cniVersion":"1.0.0"}', capture_output=True, text=True,
+                                 env={"CNI_COMMAND": "VERSION"}, timeout=10)
+        assert version.returncode == 0 and "1.0.0" in json.loads(version.stdout)["supportedVersions"], version
+
+        # A restart of the init container changes nothing.
+        again = run_init("pod-a")
+        assert again.returncode == 0 and all("unchanged" in l for l in again.stdout.splitlines()), again.stdout
+
+        # Rolling update: the new pod (pod-b) installs, then the old one (pod-a) stops: the plugin stays.
+        assert run_init("pod-b").returncode == 0
+        stop = on_node(c["lifecycle"]["preStop"]["exec"]["command"])
+        run_stop = lambda uid: as_container(c["securityContext"], container_caps(c), list(node.values()), stop,
+                                            {"POD_UID": uid})
+        cp = run_stop("pod-a")
+        assert cp.returncode == 0 and "left zmesh-cni installed" in cp.stdout, cp.stdout + cp.stderr
+        with open(conflist) as f:
+            assert json.load(f) == installed
+        assert os.path.exists(binary)
+
+        # helm uninstall: the owner stops and nobody took over: entry and binary go, the rest as it was.
+        cp = run_stop("pod-b")
+        assert cp.returncode == 0, f"uninstall failed ({cp.returncode}):\n{cp.stdout}\n{cp.stderr}"
+        with open(conflist) as f:
+            assert json.load(f) == BRIDGE_PORTMAP, cp.stdout
+        assert not os.path.exists(binary), cp.stdout
+        assert sorted(os.listdir(os.path.dirname(conflist))) == ["10-k8s.conflist"]
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

@@ -31,3 +31,20 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- define "zmesh.path.cgroup" -}}/host/sys/fs/cgroup{{- end -}}
 {{- define "zmesh.path.caDir" -}}/etc/zmesh/ca{{- end -}}
 {{- define "zmesh.path.nodeCredentials" -}}/etc/zmesh/node-credentials{{- end -}}
+
+{{/* Where the init container and the ztunnel container see the node's CNI directories and /proc. */}}
+{{- define "zmesh.path.cniBin" -}}/host/opt/cni/bin{{- end -}}
+{{- define "zmesh.path.cniConf" -}}/host/etc/cni/net.d{{- end -}}
+{{- define "zmesh.path.proc" -}}/host/proc{{- end -}}
+
+{{/* zmesh-cni's directories and owner flags, shared by install (init container) and uninstall (preStop). */}}
+{{- define "zmesh.cni.commonArgs" -}}
+- --cni-bin-dir
+- {{ include "zmesh.path.cniBin" . }}
+- --cni-conf-dir
+- {{ include "zmesh.path.cniConf" . }}
+- --run-dir
+- {{ .Values.host.runDir }}
+- --owner-env
+- POD_UID
+{{- end -}}
