@@ -11,6 +11,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import demo_cni  # noqa: E402
 import demo_l7  # noqa: E402
 from zlab import APP_PORT, Lab, LabError, wait_for  # noqa: E402
 
@@ -139,6 +140,10 @@ def main() -> int:
                          10, 0.1, f"the held connection's access line on {n.name}")
         title("live redirected connections, read from the pinned BPF maps")
         step("connections", live)
+
+        title("a pod joins the mesh by itself: CNI ADD -> zmesh-cni -> ztunnel (no zmeshctl enroll), "
+              "and leaves it by label")
+        step("CNI", lambda: demo_cni.show(lab))
 
         def status():
             for n in lab.nodes:
