@@ -245,6 +245,41 @@ def test_cni_del_unenrolls(cl):
              f"{d.full_name} gone from {d.node.name}'s status")
 
 
+@pytest.mark.parametrize("version", ["0.4.0", "1.0.0"])
+def test_cni_check_and_spec_versions(cl, version):
+    """The chain at CNI spec 0.4.0 and 1.0.0 (libcni asks every plugin's VERSION before CHECK):
+    ADD enrolls, CHECK passes for a mesh pod and a plain one; with the daemon down, CHECK fails
+    for the mesh pod (its namespace is ambient as ztunnel last wrote) and passes for the plain one."""
+    tag = version.replace(".", "")
+    mesh_ns, plain_ns = f"cni-check-{tag}", f"cni-check-plain-{tag}"
+    cl.create_namespace(mesh_ns, ambient=True)
+    cl.create_namespace(plain_ns)
+    cn, node = cl.cni_node(0), cl.node(0)
+    cn.write_conf(cni_version=version)
+    try:
+        m = cl.create_pod(0, mesh_ns, "m")
+        p = cl.create_pod(0, plain_ns, "p")
+        assert cl.enrolled_entry(m) is not None
+        assert m.add_result["cniVersion"] == version, m.add_result
+        for pod in (m, p):
+            cp = cn.cnitool("check", cn.network, pod)
+            assert cp.returncode == 0, f"CHECK {pod.full_name}: {cp.stdout}{cp.stderr}"
+            assert cni_line(cl, pod, "CHECK")
+        node.stop_daemon()
+        cp = cn.cnitool("check", cn.network, m)
+        assert cp.returncode != 0 and "ztunnel unreachable" in cp.stdout + cp.stderr, cp
+        cp = cn.cnitool("check", cn.network, p)
+        assert cp.returncode == 0, f"{cp.stdout}{cp.stderr}"
+        node.start_daemon()
+        cl.wait_enrolled(m)
+        cp = cn.cnitool("check", cn.network, m)
+        assert cp.returncode == 0, f"{cp.stdout}{cp.stderr}"
+    finally:
+        if not node.alive():
+            node.start_daemon()
+        cn.write_conf()
+
+
 def test_pods_running_before_the_daemon_and_plugin_are_found(cl):
     """Node 1 as before zmesh was installed: no daemon, no zmesh-cni in the conflist. Pods start
     there (one in an ambient namespace, one in a plain one); then the plugin goes in and the

@@ -163,7 +163,7 @@ class CniNode:
         self.gateway = str(self.subnet.network_address + 1)
         self.log_path = os.path.join(clab.lab.log_dir, f"cni-{node.name}.log")
 
-    def conflist(self, zmesh_cni: bool = True) -> dict:
+    def conflist(self, zmesh_cni: bool = True, cni_version: str = "1.0.0") -> dict:
         net = self.subnet
         plugins = [{
             "type": "bridge", "bridge": "cni0", "isGateway": True, "ipMasq": False,
@@ -174,12 +174,13 @@ class CniNode:
         }]
         if zmesh_cni:
             plugins.append({"type": "zmesh-cni", "runDir": self.node.run_dir})
-        return {"cniVersion": "1.0.0", "name": self.network, "plugins": plugins}
+        return {"cniVersion": cni_version, "name": self.network, "plugins": plugins}
 
-    def write_conf(self, zmesh_cni: bool = True) -> None:
+    def write_conf(self, zmesh_cni: bool = True, cni_version: str = "1.0.0") -> None:
         os.makedirs(self.conf_dir, exist_ok=True)
         lo = {"cniVersion": "1.0.0", "name": self.lo_network, "plugins": [{"type": "loopback"}]}
-        for fname, conf in (("10-zmesh-lab.conflist", self.conflist(zmesh_cni)), ("99-loopback.conflist", lo)):
+        for fname, conf in (("10-zmesh-lab.conflist", self.conflist(zmesh_cni, cni_version)),
+                            ("99-loopback.conflist", lo)):
             mtls.write_atomic(os.path.join(self.conf_dir, fname), json.dumps(conf, indent=1) + "\n")
 
     def cnitool(self, verb: str, network: str, pod: CniPod, timeout: float = 60) -> subprocess.CompletedProcess:
