@@ -19,8 +19,11 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::chrono::seconds kRetryEvery{2};  // pods to scan for, enrollments that failed
-constexpr std::chrono::seconds kMinScanGap{1};
+// Pods to scan for and enrollments that failed are retried after 2 s, doubling to 30 s while
+// something stays unresolved (a pod the API assigned here whose sandbox is not up yet); any
+// resolution starts again at 2 s. Config changes reconcile too, but scan at most every 2 s.
+constexpr std::chrono::seconds kFirstRetry{2}, kMaxRetry{30};
+constexpr std::chrono::seconds kMinScanGap{2};
 
 std::optional<state::IpAddress> first_v4(const std::vector<std::string>& ips) {
   for (const auto& text : ips) {
@@ -147,15 +150,26 @@ void NodeAgent::reconcile(const state::Snapshot& snapshot) {
         break;
     }
   }
+  std::optional<Clock::duration> soon;  // a scan skipped for the gap: do it when the gap ends
   if (!scan.empty()) {
-    if (Clock::now() - last_scan_ >= kMinScanGap) {
+    auto since = Clock::now() - last_scan_;
+    if (since >= kMinScanGap) {
       scan_and_enroll(snapshot, scan);
       changed = true;
+    } else {
+      soon = kMinScanGap - since;
     }
     retry = retry || std::any_of(scan.begin(), scan.end(),
                                  [&](const auto& uid) { return !registry_.enrolled(uid); });
   }
-  if (retry) schedule_retry();
+  if (soon) {
+    schedule_retry(*soon);
+  } else if (retry) {
+    schedule_retry(retry_delay_);
+    retry_delay_ = std::min<std::chrono::seconds>(retry_delay_ * 2, kMaxRetry);
+  } else {
+    retry_delay_ = kFirstRetry;
+  }
   write_namespaces(snapshot);
   if (changed) save();
 }
@@ -191,13 +205,15 @@ void NodeAgent::scan_and_enroll(const state::Snapshot& snapshot,
   }
 }
 
-void NodeAgent::schedule_retry() {
-  if (retry_armed_) return;
+void NodeAgent::schedule_retry(Clock::duration delay) {
+  auto when = Clock::now() + delay;
+  if (retry_armed_ && retry_.expiry() <= when) return;
   retry_armed_ = true;
-  retry_.expires_after(kRetryEvery);
+  retry_.expires_at(when);  // an earlier wait, if any, ends with operation_aborted
   retry_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;  // re-armed or destroyed
     retry_armed_ = false;
-    if (!ec) reconcile(*store_.current());
+    reconcile(*store_.current());
   });
 }
 

@@ -68,7 +68,7 @@ class NodeAgent {
   Result<void> enroll_known(const std::string& uid, UniqueFd fd);
   void write_namespaces(const state::Snapshot& snapshot);
   void save() const;
-  void schedule_retry();
+  void schedule_retry(std::chrono::steady_clock::duration delay);
 
   boost::asio::any_io_executor control_;
   const state::Store& store_;
@@ -79,6 +79,7 @@ class NodeAgent {
   std::string namespaces_written_;
   boost::asio::steady_timer retry_;
   bool retry_armed_ = false;
+  std::chrono::seconds retry_delay_{2};
   std::chrono::steady_clock::time_point last_scan_{};
 };
 
