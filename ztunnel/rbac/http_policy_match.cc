@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "rbac/field_match.h"
 #include "rbac/istio_string_match.h"
 #include "rbac/request_path.h"
 
@@ -14,12 +15,6 @@ using state::AuthzCondition;
 using state::AuthzOperation;
 using state::AuthzSource;
 using state::IpBlock;
-
-template <typename T, typename Pred>
-bool field_holds(const std::vector<T>& values, const std::vector<T>& not_values, Pred&& pred) {
-  if (!values.empty() && std::none_of(values.begin(), values.end(), pred)) return false;
-  return std::none_of(not_values.begin(), not_values.end(), pred);
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -35,15 +30,6 @@ bool host_matches(const std::string& pattern, std::string_view authority) {
   auto colon = a.rfind(':');
   if (colon == std::string::npos || a.find(']', colon) != std::string::npos) return false;
   return istio_string_matches(p, std::string_view(a).substr(0, colon));
-}
-
-bool service_account_matches(const std::string& entry, const std::string& policy_ns,
-                             const ConnectionView& conn) {
-  if (!conn.source) return false;
-  auto slash = entry.find('/');
-  std::string ns = slash == std::string::npos ? policy_ns : entry.substr(0, slash);
-  std::string sa = slash == std::string::npos ? entry : entry.substr(slash + 1);
-  return conn.source->namespace_ == ns && conn.source->service_account == sa;
 }
 
 bool source_matches(const AuthzSource& s, const std::string& policy_ns, const RequestView& r,

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <string>
 
+#include "rbac/field_match.h"
 #include "rbac/istio_string_match.h"
 
 namespace zmesh::rbac {
@@ -17,24 +18,6 @@ using state::IpBlock;
 bool is_l4_when_key(const std::string& key) {
   return key == "source.ip" || key == "source.namespace" || key == "source.principal" ||
          key == "destination.ip" || key == "destination.port";
-}
-
-// A field and its not-form: some positive value matches (or none given) and no negative
-// value matches.
-template <typename T, typename Pred>
-bool field_holds(const std::vector<T>& values, const std::vector<T>& not_values, Pred&& pred) {
-  if (!values.empty() && std::none_of(values.begin(), values.end(), pred)) return false;
-  return std::none_of(not_values.begin(), not_values.end(), pred);
-}
-
-// serviceAccounts entries: "ns/sa", or "sa" in the policy's namespace.
-bool service_account_matches(const std::string& entry, const std::string& policy_ns,
-                             const ConnectionView& conn) {
-  if (!conn.source) return false;
-  auto slash = entry.find('/');
-  std::string ns = slash == std::string::npos ? policy_ns : entry.substr(0, slash);
-  std::string sa = slash == std::string::npos ? entry : entry.substr(slash + 1);
-  return conn.source->namespace_ == ns && conn.source->service_account == sa;
 }
 
 bool source_is_empty(const AuthzSource& s) {
