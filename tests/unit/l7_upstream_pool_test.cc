@@ -21,6 +21,7 @@ class FakeChannel final : public transport::UpstreamChannel {
   asio::awaitable<Result<size_t>> read_some(asio::mutable_buffer) override { co_return size_t{0}; }
   asio::awaitable<Result<void>> write(asio::const_buffer) override { co_return ok(); }
   void abort() override {}
+  void close_write() override {}
   void relay(asio::ip::tcp::socket, RelayCounters,
              std::function<void(const RelayResult&)>) override {}
 

@@ -12,6 +12,7 @@
 
 #include "app/connection_limit_sync.h"
 #include "app/endpoints.h"
+#include "app/jwks_fetcher.h"
 #include "bpf/datapath.h"
 #include "bpf/zmesh.h"
 #include "ca/remote_ca_source.h"
@@ -126,11 +127,21 @@ int run_daemon(const Options& o) {
   routing::L7ConfigCache l7_configs;  // one L7Config per snapshot, shared by every worker
   telemetry::Metrics metrics(o.workers);
   telemetry::AccessLog access_log(o.access_log);
+  std::unique_ptr<telemetry::AccessLog> audit_log;
+  if (!o.audit_log.empty()) {
+    auto opened = telemetry::AccessLog::open(o.audit_log);
+    if (!opened) return fail("--audit-log: " + opened.error().message);
+    audit_log = std::move(*opened);
+  }
+  jwt::JwksStore jwks;  // RequestAuthentication keys, read by the workers
+  app::JwksFetcher jwks_fetcher(control.get_executor(), jwks,
+                                {o.jwks_refresh, o.jwks_ca_file, std::chrono::milliseconds(5000)});
   transport::WorkerPool pool(o.workers);
   std::vector<transport::WorkerState> workers(o.workers);
-  transport::ProxyContext ctx{o.node,  store,          **datapath,
-                              metrics, access_log,     transport::SocketFactory(ZMESH_MARK),
-                              secrets, o.trust_domain, hbone_options(o)};
+  transport::ProxyContext ctx{o.node,          store,          **datapath,
+                              metrics,         access_log,     transport::SocketFactory(ZMESH_MARK),
+                              secrets,         o.trust_domain, hbone_options(o),
+                              audit_log.get(), &jwks};
   for (size_t i = 0; i < workers.size(); ++i) {
     workers[i].index = i;
     workers[i].routes = routing::WorkerRoutes(&l7_configs, i);
@@ -155,6 +166,7 @@ int run_daemon(const Options& o) {
                    [&worker = workers[i], snapshot] { worker.inbound.recheck(*snapshot); });
     }
     sync_connection_limits(**datapath, *l7_config);
+    jwks_fetcher.on_snapshot(*snapshot);
   });
   if (!source) return fail("config: " + source.error().message);
   if (auto r = (*source)->start(); !r) return fail("config: " + r.error().message);

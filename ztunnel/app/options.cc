@@ -40,6 +40,7 @@ std::variant<Options, ShowHelp, Error> parse_options(int argc, char** argv) {
   Options o;
   std::string admin = "127.0.0.1:15000", stats = "0.0.0.0:15020", ready = "0.0.0.0:15021";
   std::string cert_ttl = "24h";
+  std::string jwks_refresh = "20m";
   po::options_description desc(
       "ztunnel: zmesh node proxy (one per node)\n\n"
       "Usage: ztunnel --node NAME (--config-dir DIR | --kubeconfig FILE | --in-cluster) "
@@ -59,6 +60,7 @@ std::variant<Options, ShowHelp, Error> parse_options(int argc, char** argv) {
     ("readiness-addr", po::value(&ready)->default_value(ready), "readiness probe")
     ("workers", po::value(&o.workers)->default_value(0), "proxy worker threads (0: one per core)")
     ("access-log", po::value(&o.access_log)->default_value(o.access_log), "access log file, - for stdout")
+    ("audit-log", po::value(&o.audit_log), "authorization audit log file (JSON lines: AUDIT matches and denials), - for stdout")
     ("log-level", po::value(&o.log_level)->default_value(o.log_level), "trace|debug|info|warn|error")
     ("trust-domain", po::value(&o.trust_domain)->default_value(o.trust_domain), "SPIFFE trust domain of workload identities")
     ("cert-ttl", po::value(&cert_ttl)->default_value(cert_ttl), "workload certificate lifetime (e.g. 24h, 90s); renewed at half life")
@@ -72,7 +74,9 @@ std::variant<Options, ShowHelp, Error> parse_options(int argc, char** argv) {
     ("proc-dir", po::value(&o.proc_dir)->default_value(o.proc_dir), "the node's /proc (in a container: the host's, mounted)")
     ("netns-dir", po::value(&o.netns_dir)->default_value(o.netns_dir), "where the container runtime keeps pod network namespaces")
     ("hbone-max-streams", po::value(&o.hbone_max_streams)->default_value(o.hbone_max_streams), "HBONE: concurrent streams per pooled connection")
-    ("no-hbone-pool", "HBONE: a new mTLS connection for every tunnel (to measure handshake cost)");
+    ("no-hbone-pool", "HBONE: a new mTLS connection for every tunnel (to measure handshake cost)")
+    ("jwks-refresh", po::value(&jwks_refresh)->default_value(jwks_refresh), "RequestAuthentication: how often every jwksUri is fetched again (e.g. 20m, 90s)")
+    ("jwks-ca-file", po::value(&o.jwks_ca_file), "RequestAuthentication: PEM file of more trusted roots for https jwksUri (besides the system's)");
   // clang-format on
   po::variables_map vm;
   try {
@@ -121,6 +125,9 @@ std::variant<Options, ShowHelp, Error> parse_options(int argc, char** argv) {
   auto ttl = parse_duration(cert_ttl);
   if (!ttl) return make_error("--cert-ttl: " + ttl.error().message);
   o.cert_ttl = *ttl;
+  auto refresh = parse_duration(jwks_refresh);
+  if (!refresh) return make_error("--jwks-refresh: " + refresh.error().message);
+  o.jwks_refresh = *refresh;
   if (!o.ca_addr.empty() && o.ca_credentials.empty())
     return make_error(
         "--ca-addr needs --ca-credentials (node certificate from 'ztunnel ca issue-node')");

@@ -20,6 +20,7 @@ struct Options {
   std::string bpf_pin_root = "/sys/fs/bpf/zmesh";
   std::string run_dir = "/var/run/zmesh";
   std::string access_log = "-";
+  std::string audit_log;  // "": no audit records
   std::string log_level = "info";
   boost::asio::ip::tcp::endpoint admin_addr;
   boost::asio::ip::tcp::endpoint stats_addr;
@@ -44,6 +45,10 @@ struct Options {
   // HBONE client pool.
   uint32_t hbone_max_streams = 100;  // streams per pooled connection
   bool hbone_pool = true;            // false: one connection per tunnel (benchmarks)
+
+  // RequestAuthentication jwksUri fetching (app/jwks_fetcher.h).
+  std::chrono::seconds jwks_refresh{20 * 60};  // istiod's PILOT_JWT_PUB_KEY_REFRESH_INTERVAL
+  std::string jwks_ca_file;                    // more trusted roots for https jwksUri
 };
 
 inline bool uses_kubernetes_api(const Options& o) {

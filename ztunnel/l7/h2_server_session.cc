@@ -104,12 +104,18 @@ h2::EngineOptions engine_options(const H2ServerOptions& o) {
 
 H2ServerSession::H2ServerSession(tcp::socket& socket, Handler handler,
                                  const H2ServerOptions& options)
+    : H2ServerSession(socket.get_executor(), std::make_unique<h2::SocketTransport>(socket),
+                      std::move(handler), options) {}
+
+H2ServerSession::H2ServerSession(const asio::any_io_executor& executor,
+                                 std::unique_ptr<h2::Transport> transport, Handler handler,
+                                 const H2ServerOptions& options)
     : handler_(std::move(handler)),
       options_(options),
-      transport_(socket),
-      engine_(socket.get_executor(), *this, engine_options(options_)),
-      done_(socket.get_executor()) {
-  engine_.attach(transport_);
+      transport_(std::move(transport)),
+      engine_(executor, *this, engine_options(options_)),
+      done_(executor) {
+  engine_.attach(*transport_);
 }
 
 H2ServerSession::~H2ServerSession() = default;

@@ -58,6 +58,11 @@ class H2ServerSession : public std::enable_shared_from_this<H2ServerSession>, pr
 
   H2ServerSession(boost::asio::ip::tcp::socket& socket, Handler handler,
                   const H2ServerOptions& options = {});
+  // Over any byte transport (the destination's pipeline: an HBONE stream or a socket, through
+  // H2ChannelTransport), run on `executor`.
+  H2ServerSession(const boost::asio::any_io_executor& executor,
+                  std::unique_ptr<h2::Transport> transport, Handler handler,
+                  const H2ServerOptions& options = {});
   ~H2ServerSession();
   H2ServerSession(const H2ServerSession&) = delete;
   H2ServerSession& operator=(const H2ServerSession&) = delete;
@@ -90,7 +95,7 @@ class H2ServerSession : public std::enable_shared_from_this<H2ServerSession>, pr
 
   Handler handler_;
   H2ServerOptions options_;
-  h2::SocketTransport transport_;
+  std::unique_ptr<h2::Transport> transport_;
   h2::Engine engine_;
   std::unordered_map<int32_t, StreamPtr> streams_;  // open in nghttp2's eyes
   h2::Signal done_;                                 // a handler finished

@@ -8,11 +8,15 @@
 
 namespace zmesh::l7 {
 
-// Beast's serializer straight into one string (operator<< costs an ostringstream per request).
-std::string serialize(const Request& request) {
+namespace {
+
+// Beast's serializer straight into one string (operator<< costs an ostringstream per message).
+template <class Message>
+std::string serialize_message(const Message& message, bool header_only) {
   std::string out;
-  out.reserve(request.body().size() + 512);
-  http::request_serializer<http::string_body> sr{request};
+  out.reserve((header_only ? 0 : message.body().size()) + 512);
+  http::serializer<Message::is_request::value, http::string_body> sr{message};
+  sr.split(header_only);
   boost::system::error_code ec;
   do {
     sr.next(ec, [&](boost::system::error_code&, const auto& buffers) {
@@ -23,8 +27,18 @@ std::string serialize(const Request& request) {
       }
       sr.consume(n);
     });
-  } while (!ec && !sr.is_done());
+  } while (!ec && !(header_only ? sr.is_header_done() : sr.is_done()));
   return out;
+}
+
+}  // namespace
+
+std::string serialize(const Request& request) {
+  return serialize_message<http::request<http::string_body>>(request, false);
+}
+
+std::string serialize(const Response& response, bool head) {
+  return serialize_message<http::response<http::string_body>>(response, head);
 }
 
 boost::asio::awaitable<Result<UpstreamReply>> exchange(UpstreamConnection& c,

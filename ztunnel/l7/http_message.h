@@ -36,6 +36,8 @@ inline constexpr size_t kMaxHeader = 64 << 10;
 
 // The request as it goes on the wire (Beast re-chunks a chunked body).
 std::string serialize(const Request& request);
+// A response as it goes on the wire; `head`: its header only (the answer to a HEAD request).
+std::string serialize(const Response& response, bool head);
 
 struct UpstreamReply {
   Response response;

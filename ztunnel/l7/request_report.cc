@@ -179,6 +179,7 @@ std::string access_line(const Ends& ends, const RequestFacts& facts) {
   j.add("protocol", facts.protocol);
   j.add("reporter", p.reporter);
   j.add("response_code", handled.response.result_int());
+  add_nonempty("response_code_details", handled.details);
   j.add("response_flags", handled.flags.empty() ? std::string_view("-") : handled.flags);
   j.add("route_name", handled.route_name);
   j.add("scope", "access");

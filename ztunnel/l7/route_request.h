@@ -22,6 +22,7 @@ struct Handled {
   std::string flags;       // Envoy response flags, "" for none
   std::string route_name;  // Istio's route name, "" when no route matched
   std::string error;
+  std::string details;  // Envoy's response-code details of a local refusal (RBAC), "" otherwise
   std::shared_ptr<const state::ServiceInfo> service;  // the destination service
   ForwardResult upstream;                             // when forwarded (workload, addresses)
 };

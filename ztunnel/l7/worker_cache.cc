@@ -8,7 +8,7 @@ WorkerCache& worker_cache(transport::WorkerState& worker) {
   // reference to routes that may be gone.
   thread_local std::unique_ptr<WorkerCache> cache;
   if (!cache || &cache->routes != &worker.routes)
-    cache.reset(new WorkerCache{worker.routes, {}, {}});
+    cache.reset(new WorkerCache{worker.routes, {}, {}, jwt::TokenCache()});
   return *cache;
 }
 

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "jwt/token_cache.h"
 #include "l7/h2_upstream_pool.h"
 #include "l7/upstream_pool.h"
 #include "routing/worker_routes.h"
@@ -17,6 +18,7 @@ struct WorkerCache {
   routing::WorkerRoutes& routes;  // the worker's (WorkerState::routes)
   UpstreamPool pool;
   H2UpstreamPool h2_pool;  // HTTP/2 upstreams (upstream_protocol), streams multiplexed
+  jwt::TokenCache tokens;  // JWTs this worker verified (the destination's RequestAuthentication)
 };
 
 // The calling worker's cache, bound to `worker`'s routes.

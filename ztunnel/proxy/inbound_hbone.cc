@@ -10,9 +10,12 @@
 #include "hbone/server.h"
 #include "hbone/stream_relay.h"
 #include "identity/tls_credentials.h"
+#include "l7/inbound_http.h"
 #include "proxy/inbound_check.h"
+#include "routing/worker_routes.h"
 #include "transport/connection.h"
 #include "transport/credentials.h"
+#include "transport/upstream_channel.h"
 
 namespace zmesh::proxy {
 namespace asio = boost::asio;
@@ -35,9 +38,11 @@ asio::awaitable<void> serve_stream(transport::ProxyContext& ctx, transport::Work
                                    std::shared_ptr<hbone::Stream> stream) {
   const auto& request = stream->request();
   auto snapshot = ctx.store.current();
-  InboundFacts facts{InboundListener::kHbone, pod->uid, pod->ip, peer->addr,
-                     request.target,          &peer->id};
+  auto config = routing::config_for(worker.routes, snapshot);
+  InboundFacts facts{InboundListener::kHbone, pod->uid,  pod->ip,     peer->addr,
+                     request.target,          &peer->id, config.get()};
   auto plan = plan_inbound(*snapshot, facts);
+  account_decision(ctx, worker, plan);
   transport::ConnectionPeers peers;
   peers.reporter = "destination";
   peers.direction = "inbound";
@@ -47,9 +52,17 @@ asio::awaitable<void> serve_stream(transport::ProxyContext& ctx, transport::Work
   peers.security_policy = "mutual_tls";
   peers.source_principal = peer->id.uri();
   peers.destination_principal = peer->creds->cert->identity.uri();
-  if (plan.action != InboundPlan::Action::kRelay) {
+  if (plan.action != InboundPlan::Action::kRelay && plan.action != InboundPlan::Action::kHttp) {
     stream->respond(plan.hbone_status);
     report_refusal(ctx, worker, plan, peers);
+    co_return;
+  }
+  if (plan.action == InboundPlan::Action::kHttp) {
+    stream->respond(200);
+    l7::InboundConnection connection{pod, request.target, plan.view, std::move(peers),
+                                     std::move(snapshot)};
+    co_await l7::serve_inbound_http(ctx, worker, transport::hbone_channel(std::move(stream)),
+                                    std::move(connection));
     co_return;
   }
   auto app = co_await transport::dial(ctx, *pod, request.target);

@@ -2,7 +2,9 @@
 
 #include "bpf/zmesh.h"
 #include "common/endpoint_text.h"
+#include "l7/inbound_authz.h"
 #include "rbac/inbound_decision.h"
+#include "routing/http_target.h"
 
 namespace zmesh::proxy {
 namespace {
@@ -19,6 +21,15 @@ InboundPlan refuse(InboundPlan plan, InboundPlan::Action action, std::string rea
   plan.hbone_status = status;
   plan.reset = reset;
   return plan;
+}
+
+// Whether the workload's policies need the request: a RequestAuthentication, or an
+// AuthorizationPolicy with HTTP attributes or CUSTOM.
+bool needs_requests(const state::Snapshot& snapshot, const state::Workload& w) {
+  const auto& authns = snapshot.request_authns();
+  if (!authns.empty() && !authns.rules_for(w.namespace_, w.labels).empty()) return true;
+  const auto& authz = snapshot.authz_policies();
+  return !authz.empty() && l7::policies_need_http(authz.policies_for(w.namespace_, w.labels));
 }
 
 }  // namespace
@@ -49,6 +60,12 @@ InboundPlan plan_inbound(const state::Snapshot& snapshot, const InboundFacts& fa
       snapshot.mtls_mode(*plan.destination, facts.dst.port()) == state::MtlsMode::kStrict)
     return refuse(std::move(plan), Action::kRefuseStrict,
                   "plaintext refused: PeerAuthentication STRICT", 400, true);
+  // AuthorizationPolicy on requests, RequestAuthentication: the HTTP pipeline decides each one.
+  if (plan.destination && facts.config && needs_requests(snapshot, *plan.destination) &&
+      routing::inbound_speaks_http(*facts.config, *plan.destination, facts.dst.port())) {
+    plan.action = Action::kHttp;
+    return plan;
+  }
   // AuthorizationPolicy (L4): a denied connection never reaches the app.
   if (plan.destination) {
     plan.authorization = rbac::authorize_inbound(snapshot, *plan.destination, plan.view);

@@ -12,6 +12,7 @@
 #include "identity/spiffe_id.h"
 #include "rbac/authorize.h"
 #include "rbac/connection_view.h"
+#include "routing/l7_config.h"
 #include "state/snapshot.h"
 
 namespace zmesh::proxy {
@@ -27,11 +28,14 @@ struct InboundFacts {
   boost::asio::ip::address pod_ip;  // that pod's address
   boost::asio::ip::tcp::endpoint src, dst;
   const identity::SpiffeId* peer = nullptr;  // HBONE's proven client identity
+  // The routing view of the same snapshot (which ports speak HTTP); nullptr: the L4 path only.
+  const routing::L7Config* config = nullptr;
 };
 
 struct InboundPlan {
   enum class Action {
     kRelay,         // dial the app inside the pod and relay (the L4 pipeline)
+    kHttp,          // the inbound HTTP pipeline decides each request (l7/inbound_http.h)
     kRefuseSelf,    // a mesh port or loopback as destination: never deliver to ztunnel itself
     kRefuseStrict,  // plaintext to a STRICT PeerAuthentication workload port
     kDeny,          // an AuthorizationPolicy denies it (counted with response_flags DENY)
@@ -50,6 +54,10 @@ struct InboundPlan {
   std::optional<rbac::Decision> authorization;   // nullopt: no policy applies
 };
 
+// kHttp instead of an L4 verdict when the destination's policies need the request (HTTP
+// attributes, CUSTOM) and its port speaks HTTP: each request is then decided on its own, so a
+// connection is not refused for what only a request can tell. STRICT and self-calls are
+// still refused per connection.
 // Note: an AuthorizationPolicy's AUDIT and dry-run matches are logged by rbac::authorize as
 // it decides.
 InboundPlan plan_inbound(const state::Snapshot& snapshot, const InboundFacts& facts);

@@ -25,6 +25,7 @@ struct Decision {
   // "allow policies exist, but none allowed"); empty when allowed.
   std::string reason;
   const state::AuthorizationPolicy* denied_by = nullptr;   // the matching DENY policy
+  const state::AuthorizationPolicy* allowed_by = nullptr;  // the first matching ALLOW policy
   std::vector<const state::AuthorizationPolicy*> audited;  // AUDIT policies that matched
   bool dry_run_would_deny = false;  // the dry-run policies alone would have denied
 };

@@ -10,9 +10,12 @@ namespace {
 using state::AuthorizationPolicy;
 using state::AuthzAction;
 
-bool any_matches(const std::vector<const AuthorizationPolicy*>& list, const RequestView& r) {
-  return std::any_of(list.begin(), list.end(),
-                     [&](const AuthorizationPolicy* p) { return request_policy_matches(*p, r); });
+const AuthorizationPolicy* first_match(const std::vector<const AuthorizationPolicy*>& list,
+                                       const RequestView& r) {
+  auto it = std::find_if(list.begin(), list.end(), [&](const AuthorizationPolicy* p) {
+    return request_policy_matches(*p, r);
+  });
+  return it == list.end() ? nullptr : *it;
 }
 
 }  // namespace
@@ -27,9 +30,12 @@ Decision authorize_request(const state::ApplicablePolicies& policies, const Requ
       break;
     }
   }
-  if (d.allowed && !policies.allow.empty() && !any_matches(policies.allow, r)) {
-    d.allowed = false;
-    d.reason = "allow policies exist, but none allowed";
+  if (d.allowed && !policies.allow.empty()) {
+    d.allowed_by = first_match(policies.allow, r);
+    if (!d.allowed_by) {
+      d.allowed = false;
+      d.reason = "allow policies exist, but none allowed";
+    }
   }
   for (const auto* p : policies.audit)
     if (request_policy_matches(*p, r)) d.audited.push_back(p);

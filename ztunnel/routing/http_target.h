@@ -24,4 +24,9 @@ struct L7Target {
 std::optional<L7Target> http_target(const L7Config& config,
                                     const boost::asio::ip::tcp::endpoint& original);
 
+// At the destination: whether connections to `workload`'s own `port` (a Service's target port)
+// speak HTTP under `config`: the Service that selects it declares that port HTTP, or a
+// VirtualService with http routes names the Service.
+bool inbound_speaks_http(const L7Config& config, const state::Workload& workload, uint16_t port);
+
 }  // namespace zmesh::routing

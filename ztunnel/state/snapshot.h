@@ -19,6 +19,7 @@
 #include "state/model.h"
 #include "state/mtls_policies.h"
 #include "state/object.h"
+#include "state/request_authns.h"
 
 namespace zmesh::state {
 
@@ -127,6 +128,10 @@ class Snapshot {
   // The AuthorizationPolicies that apply to a workload, by action (AuthzPolicies::policies_for).
   const AuthzPolicies& authz_policies() const { return *authz_; }
 
+  // The jwtRules of the RequestAuthentications that apply to a workload, and every jwksUri
+  // (RequestAuthns); shared with the previous snapshot while no RequestAuthentication changes.
+  const RequestAuthns& request_authns() const { return *request_authns_; }
+
   // The compiled PeerAuthentication and AuthorizationPolicy sets: the same pointers as the
   // previous snapshot's when no policy changed (an incremental compile keeps them).
   struct PolicySets {
@@ -198,6 +203,7 @@ class Snapshot {
   // Shared between snapshots until a policy of their kind changes.
   std::shared_ptr<const MtlsPolicies> mtls_ = std::make_shared<const MtlsPolicies>();
   std::shared_ptr<const AuthzPolicies> authz_ = std::make_shared<const AuthzPolicies>();
+  std::shared_ptr<const RequestAuthns> request_authns_ = std::make_shared<const RequestAuthns>();
 };
 
 // The index of T among Object's alternatives.

@@ -129,6 +129,10 @@ std::shared_ptr<const Snapshot> SnapshotCompiler::finish() {
     next_->authz_ = std::make_shared<const AuthzPolicies>(next_->copies<AuthorizationPolicy>(),
                                                           next_->root_namespace_);
   }
+  if (kinds_changed_.test(object_index<RequestAuthentication>())) {
+    next_->request_authns_ = std::make_shared<const RequestAuthns>(
+        next_->copies<RequestAuthentication>(), next_->root_namespace_);
+  }
 
   // Namespaces left with nothing in them go.
   std::set<std::string> touched = namespaces_changed_;

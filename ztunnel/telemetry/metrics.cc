@@ -18,6 +18,7 @@ struct alignas(64) Shard {
   // Key: the rendered label set, which is also what the scrape prints.
   std::unordered_map<std::string, std::unique_ptr<TcpCounters>> cells;
   std::unordered_map<std::string, std::unique_ptr<HttpCounters>> http_cells;
+  std::unordered_map<std::string, std::unique_ptr<std::atomic<uint64_t>>> authz_cells;
 };
 
 struct Family {
@@ -94,6 +95,23 @@ std::string render_http_families(const std::vector<std::unique_ptr<Shard>>& shar
   return out;
 }
 
+std::string render_authz_family(const std::vector<std::unique_ptr<Shard>>& shards) {
+  std::map<std::string, uint64_t> decisions;
+  for (const auto& shard : shards) {
+    std::lock_guard lock(shard->mu);
+    for (const auto& [labels, cell] : shard->authz_cells)
+      decisions[labels] += cell->load(std::memory_order_relaxed);
+  }
+  if (decisions.empty()) return {};
+  std::string out =
+      "# HELP zmesh_authorization_decisions_total AuthorizationPolicy decisions by layer, "
+      "decision and deciding policy\n";
+  out += "# TYPE zmesh_authorization_decisions_total counter\n";
+  for (const auto& [labels, n] : decisions)
+    out += "zmesh_authorization_decisions_total" + labels + ' ' + std::to_string(n) + '\n';
+  return out;
+}
+
 }  // namespace
 
 void HttpCounters::record(std::chrono::microseconds duration, uint64_t request_size,
@@ -149,6 +167,17 @@ HttpCounters& Metrics::http(size_t shard, const HttpLabels& labels) {
   return *cell;
 }
 
+std::atomic<uint64_t>& Metrics::authz(size_t shard, const AuthzLabels& labels) {
+  Shard& s = *impl_->shards[shard % impl_->shards.size()];
+  std::string key = "{decision=\"" + escape_label_value(labels.decision) + "\",layer=\"" +
+                    escape_label_value(labels.layer) + "\",policy=\"" +
+                    escape_label_value(labels.policy) + "\"}";
+  std::lock_guard lock(s.mu);
+  auto& cell = s.authz_cells[std::move(key)];
+  if (!cell) cell = std::make_unique<std::atomic<uint64_t>>(0);
+  return *cell;
+}
+
 void Metrics::add_collector(std::function<std::string()> collector) {
   std::lock_guard lock(impl_->collectors_mu);
   impl_->collectors.push_back(std::move(collector));
@@ -175,6 +204,7 @@ std::string Metrics::render_prometheus() const {
       out += f.name + labels + ' ' + std::to_string(sum[i]) + '\n';
   }
   out += render_http_families(impl_->shards);
+  out += render_authz_family(impl_->shards);
   out += "# HELP istio_build Istio component build info\n";
   out += "# TYPE istio_build gauge\n";
   out +=

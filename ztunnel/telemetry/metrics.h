@@ -68,6 +68,14 @@ struct HttpCounters {
   void record(std::chrono::microseconds duration, uint64_t request_bytes, uint64_t response_bytes);
 };
 
+// AuthorizationPolicy decisions (zmesh_authorization_decisions_total): where it was made
+// ("l4": a connection, "l7": a request), what it was ("allowed", "denied", "dry_run_denied",
+// "audited") and the policy that decided ("ns/name"; "" when none did: an allow for lack of
+// ALLOW policies, or a deny because no ALLOW matched).
+struct AuthzLabels {
+  std::string layer, decision, policy;
+};
+
 class Metrics {
  public:
   // `shards` = number of workers. `build_tag` is the version shown in istio_build; empty
@@ -83,6 +91,8 @@ class Metrics {
   // The same for HTTP requests (istio_requests_total and the request histograms). Callers on
   // the per-request path cache the reference by label set so they skip the shard's mutex.
   HttpCounters& http(size_t shard, const HttpLabels& labels);
+  // One AuthorizationPolicy decision counter (call on worker `shard`).
+  std::atomic<uint64_t>& authz(size_t shard, const AuthzLabels& labels);
 
   // Extra text appended to every scrape (e.g. zmesh_bpf_* counters read from maps).
   // Collectors run on the scraping thread and must return complete exposition lines.

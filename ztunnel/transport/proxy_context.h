@@ -16,6 +16,10 @@
 #include "transport/inbound_watch.h"
 #include "transport/socket_factory.h"
 
+namespace zmesh::jwt {
+class JwksStore;
+}  // namespace zmesh::jwt
+
 namespace zmesh::transport {
 
 struct ProxyContext {
@@ -28,6 +32,8 @@ struct ProxyContext {
   identity::SecretManager& secrets;
   std::string trust_domain;
   hbone::SessionOptions hbone_options;
+  telemetry::AccessLog* audit_log = nullptr;  // --audit-log: authorization audit records
+  const jwt::JwksStore* jwks = nullptr;       // RequestAuthentication keys (inline and fetched)
 };
 
 // Per-worker mutable state; touched only by its own worker thread.

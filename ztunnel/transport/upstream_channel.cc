@@ -51,6 +51,11 @@ class TcpChannel final : public UpstreamChannel {
     socket_.cancel(ec);
   }
 
+  void close_write() override {
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+  }
+
   void relay(tcp::socket client, RelayCounters counters,
              std::function<void(const RelayResult&)> done) override {
     transport::start_splice_relay(std::move(client), std::move(socket_), counters, std::move(done));
@@ -64,7 +69,7 @@ class HboneChannel final : public UpstreamChannel {
  public:
   explicit HboneChannel(std::shared_ptr<hbone::Stream> s) : stream_(std::move(s)) {}
   ~HboneChannel() override {  // an idle tunnel has nothing left to say
-    if (stream_) stream_->reset();
+    if (stream_ && !closed_) stream_->reset();
   }
 
   asio::awaitable<Result<size_t>> read_some(asio::mutable_buffer buffer) override {
@@ -74,6 +79,10 @@ class HboneChannel final : public UpstreamChannel {
     co_return co_await stream_->write(buffer);
   }
   void abort() override { stream_->reset(); }
+  void close_write() override {
+    closed_ = true;  // END_STREAM after what is queued; the session ends the stream
+    stream_->close_write();
+  }
 
   void relay(tcp::socket client, RelayCounters counters,
              std::function<void(const RelayResult&)> done) override {
@@ -82,6 +91,7 @@ class HboneChannel final : public UpstreamChannel {
 
  private:
   std::shared_ptr<hbone::Stream> stream_;
+  bool closed_ = false;
 };
 
 }  // namespace

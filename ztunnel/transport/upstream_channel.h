@@ -1,6 +1,7 @@
 // One upstream connection as the HTTP client sees it: a byte stream that is either a plain TCP
 // socket (destination outside the mesh) or an HBONE CONNECT stream (an ambient workload), so
-// the HTTP/1.1 exchange is written once for both.
+// the HTTP/1.1 exchange is written once for both. The destination's inbound HTTP pipeline
+// reads its clients through the same interface (a 15006 socket or a 15008 CONNECT stream).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -28,6 +29,8 @@ class UpstreamChannel {
   virtual boost::asio::awaitable<Result<void>> write(boost::asio::const_buffer buffer) = 0;
   // Fails pending and later operations (a timeout gave up on this connection).
   virtual void abort() = 0;
+  // Ends our side cleanly (TCP half-close, HBONE END_STREAM); reading may go on.
+  virtual void close_write() = 0;
   // Hands the connection to a byte relay with `client` (after a protocol upgrade), which then
   // owns it: splice for TCP, the stream relay for HBONE. `done` runs once both directions end.
   virtual void relay(boost::asio::ip::tcp::socket client, RelayCounters counters,

@@ -242,6 +242,7 @@ class Node:
         self.state_dir = os.path.join(base, "state")                # --state-dir
         self.log_path = os.path.join(lab.log_dir, f"{self.name}.ztunnel.log")
         self.access_log = os.path.join(lab.log_dir, f"{self.name}.access.log")
+        self.audit_log = os.path.join(lab.log_dir, f"{self.name}.audit.log")
         self.pods: list[Pod] = []
         self.daemon: subprocess.Popen | None = None
         self.starts = 0
@@ -262,7 +263,7 @@ class Node:
                "--cgroup-root", self.cgroup, "--bpf-pin-root", self.pin_root, "--run-dir", self.run_dir,
                "--admin-addr", "127.0.0.1:15000", "--stats-addr", "0.0.0.0:15020",
                "--readiness-addr", "0.0.0.0:15021", "--log-level", lab.log_level,
-               "--access-log", self.access_log]
+               "--access-log", self.access_log, "--audit-log", self.audit_log]
         if lab.workers:
             cmd += ["--workers", str(lab.workers)]
         if lab.mtls:
