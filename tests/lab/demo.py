@@ -13,6 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import demo_cni  # noqa: E402
 import demo_l7  # noqa: E402
+import demo_security  # noqa: E402
 from zlab import APP_PORT, Lab, LabError, wait_for  # noqa: E402
 
 FAILED: list[tuple[str, str]] = []  # (step, why), in full
@@ -110,6 +111,9 @@ def main() -> int:
                         os.remove(os.path.join(n.config_dir, "peer-authentication.yaml"))
         title("L7 in the source node's ztunnel: VirtualService routes, a canary split, a fault")
         step("L7 routing", lambda: demo_l7.show(lab))
+
+        title("L7 security in the destination node's ztunnel: AuthorizationPolicy per request, JWT, audit")
+        step("L7 security", lambda: demo_security.show(lab))
 
         title("mutual TLS: workload certificates, and PeerAuthentication STRICT refusing plaintext")
         step("mutual TLS", mutual_tls)
