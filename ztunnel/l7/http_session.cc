@@ -98,13 +98,8 @@ asio::awaitable<void> route_one(Downstream& d, Request& request, Handled& handle
   routing::L7Target now = d.target;
   if (auto s = snapshot->service_by_host(d.target.service->hostname)) now.service = s;
 
-  facts.method = std::string(request.method_string());
-  facts.path = std::string(request.target());
-  facts.authority = std::string(request[http::field::host]);
-  facts.request_bytes = request.body().size();
+  note_request(request, facts);
   const unsigned version = request.version();
-  facts.protocol = version == 20 ? "HTTP/2" : version == 10 ? "HTTP/1.0" : "HTTP/1.1";
-  facts.grpc = is_grpc_request(request);
   const auto upgrade = upgrade_kind(request);
   if (version != 10 && request.find(http::field::host) == request.end()) {
     handled.response = make_local_response(400, "missing Host header", version);

@@ -152,16 +152,6 @@ void account(Inbound& in, const rbac::Decision& d, const HttpAuthzInput& input) 
     in.ctx.audit_log->write(rbac::audit_record(event, input.view().conn, &input.view()));
 }
 
-void fill_facts(const Request& request, RequestFacts& facts) {
-  facts.method = std::string(request.method_string());
-  facts.path = std::string(request.target());
-  facts.authority = std::string(request[http::field::host]);
-  facts.request_bytes = request.body().size();
-  const unsigned version = request.version();
-  facts.protocol = version == 20 ? "HTTP/2" : version == 10 ? "HTTP/1.0" : "HTTP/1.1";
-  facts.grpc = is_grpc_request(request);
-}
-
 // Fills what telemetry says about the destination end and decides the request on the newest
 // config. true: `h` holds the local answer (denied, or malformed). Not a coroutine: its big
 // locals stay off the coroutine frames.
@@ -260,7 +250,7 @@ asio::awaitable<void> serve_h2_request(Inbound& in, Request& request, Response& 
   auto started = std::chrono::steady_clock::now();
   auto facts = std::make_unique<RequestFacts>();
   auto handled = std::make_unique<Handled>();
-  fill_facts(request, *facts);
+  note_request(request, *facts);
   co_await handle(in, request, *handled);
   facts->response_bytes = handled->response.body().size();
   if (gone()) {
@@ -309,7 +299,7 @@ asio::awaitable<void> serve_http1(Inbound& in, transport::UpstreamChannel& clien
     const bool head = request->method() == http::verb::head;
     auto facts = std::make_unique<RequestFacts>();
     auto handled = std::make_unique<Handled>();
-    fill_facts(*request, *facts);
+    note_request(*request, *facts);
     co_await handle(in, *request, *handled);
     auto& response = handled->response;
     if (handled->upstream.tunnel && response.result_int() == 101) {

@@ -194,6 +194,16 @@ std::string access_line(const Ends& ends, const RequestFacts& facts) {
 
 }  // namespace
 
+void note_request(const Request& request, RequestFacts& facts) {
+  facts.method = std::string(request.method_string());
+  facts.path = std::string(request.target());
+  facts.authority = std::string(request[http::field::host]);
+  facts.request_bytes = request.body().size();
+  const unsigned version = request.version();
+  facts.protocol = version == 20 ? "HTTP/2" : version == 10 ? "HTTP/1.0" : "HTTP/1.1";
+  facts.grpc = is_grpc_request(request);
+}
+
 void report_request(transport::ProxyContext& ctx, transport::WorkerState& worker,
                     WorkerCache& cache, const transport::ConnectionPeers& client,
                     const Handled& handled, const RequestFacts& facts) {

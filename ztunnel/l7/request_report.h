@@ -20,6 +20,10 @@ struct RequestFacts {
   std::chrono::microseconds duration{0};
 };
 
+// Fills the request's side of `facts` (method, path, authority, body size, protocol, gRPC) from
+// the request as the client sent it.
+void note_request(const Request& request, RequestFacts& facts);
+
 void report_request(transport::ProxyContext& ctx, transport::WorkerState& worker,
                     WorkerCache& cache, const transport::ConnectionPeers& client,
                     const Handled& handled, const RequestFacts& facts);
