@@ -347,7 +347,7 @@ def test_rbac_is_read_only(defaults):
         assert "resourceNames" not in rule and "nonResourceURLs" not in rule
         granted |= {(g, r) for g in rule["apiGroups"] for r in rule["resources"]}
     assert granted == {
-        ("", "namespaces"), ("", "pods"), ("", "services"), ("", "serviceaccounts"),
+        ("", "namespaces"), ("", "pods"), ("", "services"), ("", "serviceaccounts"), ("", "configmaps"),
         ("discovery.k8s.io", "endpointslices"),
         ("networking.istio.io", "virtualservices"), ("networking.istio.io", "destinationrules"),
         ("security.istio.io", "peerauthentications"), ("security.istio.io", "authorizationpolicies"),

@@ -60,5 +60,14 @@ TEST(KubePaths, DiscoveryListAndWatch) {
       "/api/v1/pods?watch=1&resourceVersion=12345&allowWatchBookmarks=true&timeoutSeconds=300");
 }
 
+TEST(KubePaths, FieldSelector) {
+  Resource cm{"", "v1", "configmaps", "metadata.name=istio"};
+  EXPECT_EQ(list_path(cm, 500, "tok"),
+            "/api/v1/configmaps?limit=500&continue=tok&fieldSelector=metadata.name%3Distio");
+  EXPECT_EQ(watch_path(cm, "7", 60),
+            "/api/v1/configmaps?watch=1&resourceVersion=7&allowWatchBookmarks=true"
+            "&timeoutSeconds=60&fieldSelector=metadata.name%3Distio");
+}
+
 }  // namespace
 }  // namespace zmesh::kube

@@ -223,6 +223,15 @@ TEST(Snapshot, ToJson) {
     "peerAuthentications": [],
     "serviceAccounts": [], "endpointSlices": [], "virtualServices": [], "destinationRules": [],
     "authorizationPolicies": [], "requestAuthentications": [],
+    "meshConfig": {
+      "extensionProviders": [{"name": "prometheus", "unsupported": {"kind": "prometheus"}},
+                             {"name": "stackdriver", "unsupported": {"kind": "stackdriver"}},
+                             {"name": "envoy", "unsupported": {"kind": "envoyFileAccessLog"}}],
+      "defaultProviders": {"tracing": [], "metrics": [], "accessLogging": []},
+      "enableTracing": true,
+      "defaultConfig": {"tracing": {"sampling": 1.0}, "gatewayTopology": {"numTrustedProxies": 0}},
+      "outboundTrafficPolicy": {"mode": "ALLOW_ANY"},
+      "trustDomain": "cluster.local"},
     "rootNamespace": "istio-system"
   })");
   EXPECT_EQ(snap->to_json(), expected) << snap->to_json().dump(2);

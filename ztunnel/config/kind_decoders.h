@@ -25,5 +25,7 @@ Object decode_destination_rule(const FieldReader& root, state::ObjectMeta meta);
 Object decode_peer_authentication(const FieldReader& root, state::ObjectMeta meta);
 Object decode_authorization_policy(const FieldReader& root, state::ObjectMeta meta);
 Object decode_request_authentication(const FieldReader& root, state::ObjectMeta meta);
+// ConfigMap `istio`: its `mesh` key parsed (mesh_config_decoder.h), the rest dropped.
+Object decode_config_map(const FieldReader& root, state::ObjectMeta meta);
 
 }  // namespace zmesh::config

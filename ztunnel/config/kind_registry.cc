@@ -2,6 +2,7 @@
 
 #include "config/kind_decoders.h"
 #include "config/validation.h"
+#include "state/mesh_config.h"
 
 namespace zmesh::config {
 
@@ -47,6 +48,15 @@ std::span<const KindInfo> known_kinds() {
        true,
        dns1123_subdomain_error,
        decode_request_authentication},
+      // Istio's meshConfig: ConfigMap `istio` in the root namespace, nothing else.
+      {"",
+       "ConfigMap",
+       {"v1"},
+       true,
+       dns1123_subdomain_error,
+       decode_config_map,
+       state::kMeshConfigMapName,
+       true},
   };
   return kKinds;
 }
@@ -56,6 +66,13 @@ const KindInfo* find_kind(std::string_view group, std::string_view kind) {
     if (k.group == group && k.kind == kind) return &k;
   }
   return nullptr;
+}
+
+bool root_namespace_only(std::string_view kind) {
+  for (const auto& k : known_kinds()) {
+    if (k.kind == kind) return k.root_namespace_only;
+  }
+  return false;
 }
 
 }  // namespace zmesh::config

@@ -21,6 +21,11 @@ struct KindInfo {
   // Decodes the rest of the document (metadata already decoded into `meta`); problems go
   // to root.errors().
   Object (*decode)(const FieldReader& root, state::ObjectMeta meta) = nullptr;
+  // When set, only the object of this name is read; others of the kind are skipped like
+  // unknown kinds (and a Kubernetes source watches only it: fieldSelector metadata.name).
+  std::string_view only_name = {};
+  // Only the object in Istio's root namespace is kept (ObjectStore drops the others).
+  bool root_namespace_only = false;
 };
 
 // Every kind the mesh understands (what a Kubernetes source lists and watches).
@@ -28,5 +33,8 @@ std::span<const KindInfo> known_kinds();
 
 // nullptr when the kind is not one the mesh understands.
 const KindInfo* find_kind(std::string_view group, std::string_view kind);
+
+// Whether objects of `kind` ("ConfigMap") count only in the root namespace.
+bool root_namespace_only(std::string_view kind);
 
 }  // namespace zmesh::config

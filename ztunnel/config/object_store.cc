@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "config/kind_registry.h"
+
 namespace zmesh::config {
 namespace {
 
@@ -20,6 +22,11 @@ void ObjectStore::set_file(const std::string& file, Result<std::vector<DecodedOb
     state.parse_failed = false;
     state.parse_error.clear();
     state.objects = std::move(parsed).value();
+    // Kinds that count only in the root namespace (ConfigMap istio): the others are not kept.
+    std::erase_if(state.objects, [&](const DecodedObject& d) {
+      return d.key && d.key->namespace_ != snapshot_->root_namespace() &&
+             root_namespace_only(d.key->kind);
+    });
   } else {
     // Keep the previous objects list: the store carries what this file served.
     state.parse_failed = true;

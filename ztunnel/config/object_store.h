@@ -6,6 +6,8 @@
 // - an object gone from a valid file, or a removed file, is deleted;
 // - the same object defined twice: the file already serving it keeps it (else the first
 //   file in name order), and the other definition is rejected.
+// - an object of a kind that counts only in the root namespace (KindInfo::root_namespace_only:
+//   ConfigMap istio) is dropped, without error, when it is in another namespace.
 // A commit costs what changed, not what is stored: only the objects the files set or removed
 // since the last commit are re-decided, and the snapshot is recompiled from those changes
 // (Snapshot::with). The Kubernetes source keeps one "file" per object, so one watch event

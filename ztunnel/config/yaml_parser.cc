@@ -62,6 +62,11 @@ class DocumentDecoder {
 
     state::ObjectMeta meta =
         decode_metadata(root.field("metadata"), info->namespaced, info->name_error);
+    if (!info->only_name.empty() && meta.name != info->only_name) {
+      spdlog::debug("config: {}: {}: ignoring {} {} (only {} is read)", file_, where, kind,
+                    meta.name, info->only_name);
+      return;
+    }
     meta.source = source_ + source_suffix;
     std::optional<ObjectKey> key;
     if (!meta.name.empty()) key = ObjectKey{kind, meta.namespace_, meta.name};

@@ -79,18 +79,23 @@ std::string collection(const Resource& r) {
   return prefix + "/" + r.plural;
 }
 
+std::string selector_param(const Resource& r) {
+  return r.field_selector.empty() ? "" : "&fieldSelector=" + query_escape(r.field_selector);
+}
+
 }  // namespace
 
 std::string list_path(const Resource& r, size_t limit, const std::string& continue_token) {
   std::string path = collection(r) + "?limit=" + std::to_string(limit);
   if (!continue_token.empty()) path += "&continue=" + query_escape(continue_token);
-  return path;
+  return path + selector_param(r);
 }
 
 std::string watch_path(const Resource& r, const std::string& resource_version,
                        int timeout_seconds) {
   return collection(r) + "?watch=1&resourceVersion=" + query_escape(resource_version) +
-         "&allowWatchBookmarks=true&timeoutSeconds=" + std::to_string(timeout_seconds);
+         "&allowWatchBookmarks=true&timeoutSeconds=" + std::to_string(timeout_seconds) +
+         selector_param(r);
 }
 
 std::string query_escape(std::string_view value) {

@@ -23,6 +23,8 @@ struct Resource {
   std::string group;  // "" for the core API
   std::string version;
   std::string plural;  // "pods", "virtualservices"
+  // LIST and WATCH only the objects it selects ("metadata.name=istio"); "" selects all.
+  std::string field_selector = {};
 };
 
 // Kubernetes' lowercase plural of a kind, as kubectl guesses it when discovery is not asked:
@@ -35,10 +37,11 @@ std::string api_version_of(const Resource& r);
 // /apis/<group> (lists the versions served and the preferred one).
 std::string discovery_path(std::string_view group);
 
-// /api/v1/pods?limit=500[&continue=...] (all namespaces).
+// /api/v1/pods?limit=500[&continue=...][&fieldSelector=...] (all namespaces).
 std::string list_path(const Resource& r, size_t limit, const std::string& continue_token);
 
 // /apis/g/v/plural?watch=1&resourceVersion=RV&allowWatchBookmarks=true&timeoutSeconds=N
+// [&fieldSelector=...]
 std::string watch_path(const Resource& r, const std::string& resource_version, int timeout_seconds);
 
 // Percent-encodes everything but RFC 3986 unreserved characters (continue tokens are base64).

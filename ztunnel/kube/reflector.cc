@@ -31,6 +31,9 @@ Reflector::Reflector(std::shared_ptr<ApiClient> client, const config::KindInfo& 
     : client_(std::move(client)), kind_(kind), options_(options), on_deltas_(std::move(on_deltas)) {
   resource_.group = std::string(kind.group);
   resource_.plural = plural_of(kind.kind);
+  if (!kind.only_name.empty()) {
+    resource_.field_selector = "metadata.name=" + std::string(kind.only_name);
+  }
   if (resource_.group.empty()) resource_.version = "v1";  // the core API has one version
 }
 

@@ -6,6 +6,7 @@
 #include "state/authorization_policy.h"
 #include "state/destination_rule.h"
 #include "state/endpoint_slice.h"
+#include "state/mesh_config.h"
 #include "state/model.h"
 #include "state/request_authentication.h"
 #include "state/virtual_service.h"
@@ -23,6 +24,7 @@ struct ConfigSet {
   std::vector<PeerAuthentication> peer_authentications;
   std::vector<AuthorizationPolicy> authorization_policies;
   std::vector<RequestAuthentication> request_authentications;
+  std::vector<ConfigMap> config_maps;  // only the root namespace's `istio` one matters
 
   void add(Namespace o) { namespaces.push_back(std::move(o)); }
   void add(Pod o) { pods.push_back(std::move(o)); }
@@ -34,6 +36,7 @@ struct ConfigSet {
   void add(PeerAuthentication o) { peer_authentications.push_back(std::move(o)); }
   void add(AuthorizationPolicy o) { authorization_policies.push_back(std::move(o)); }
   void add(RequestAuthentication o) { request_authentications.push_back(std::move(o)); }
+  void add(ConfigMap o) { config_maps.push_back(std::move(o)); }
 };
 
 }  // namespace zmesh::state

@@ -10,9 +10,9 @@
 
 namespace zmesh::state {
 
-using Object =
-    std::variant<Namespace, Pod, Service, EndpointSlice, ServiceAccount, VirtualService,
-                 DestinationRule, PeerAuthentication, AuthorizationPolicy, RequestAuthentication>;
+using Object = std::variant<Namespace, Pod, Service, EndpointSlice, ServiceAccount, VirtualService,
+                            DestinationRule, PeerAuthentication, AuthorizationPolicy,
+                            RequestAuthentication, ConfigMap>;
 
 using ObjectPtr = std::shared_ptr<const Object>;
 

@@ -16,6 +16,7 @@
 #include "state/authz_policies.h"
 #include "state/config_set.h"
 #include "state/cow_map.h"
+#include "state/mesh_config.h"
 #include "state/model.h"
 #include "state/mtls_policies.h"
 #include "state/object.h"
@@ -132,6 +133,11 @@ class Snapshot {
   // (RequestAuthns); shared with the previous snapshot while no RequestAuthentication changes.
   const RequestAuthns& request_authns() const { return *request_authns_; }
 
+  // Istio's meshConfig: the `mesh` key of ConfigMap `istio` in the root namespace, Istio's
+  // defaults without one. Shared with the previous snapshot while it does not change.
+  const MeshConfig& mesh_config() const { return *mesh_config_; }
+  std::shared_ptr<const MeshConfig> mesh_config_ptr() const { return mesh_config_; }
+
   // The compiled PeerAuthentication and AuthorizationPolicy sets: the same pointers as the
   // previous snapshot's when no policy changed (an incremental compile keeps them).
   struct PolicySets {
@@ -159,7 +165,7 @@ class Snapshot {
   const std::string& root_namespace() const { return root_namespace_; }
 
   // {"namespaces", "workloads", "services", "peerAuthentications", "virtualServices", ...,
-  //  "rootNamespace"}
+  //  "meshConfig", "rootNamespace"}
   nlohmann::json to_json() const;
 
   // This snapshot with `changes` applied: only what they touch is recompiled (the
@@ -204,6 +210,7 @@ class Snapshot {
   std::shared_ptr<const MtlsPolicies> mtls_ = std::make_shared<const MtlsPolicies>();
   std::shared_ptr<const AuthzPolicies> authz_ = std::make_shared<const AuthzPolicies>();
   std::shared_ptr<const RequestAuthns> request_authns_ = std::make_shared<const RequestAuthns>();
+  std::shared_ptr<const MeshConfig> mesh_config_ = std::make_shared<const MeshConfig>();
 };
 
 // The index of T among Object's alternatives.

@@ -133,6 +133,7 @@ std::shared_ptr<const Snapshot> SnapshotCompiler::finish() {
     next_->request_authns_ = std::make_shared<const RequestAuthns>(
         next_->copies<RequestAuthentication>(), next_->root_namespace_);
   }
+  if (kinds_changed_.test(object_index<ConfigMap>())) recompile_mesh_config();
 
   // Namespaces left with nothing in them go.
   std::set<std::string> touched = namespaces_changed_;
@@ -143,6 +144,17 @@ std::shared_ptr<const Snapshot> SnapshotCompiler::finish() {
     if (state != nullptr && (*state)->empty()) next_->namespaces_.erase(ns);
   }
   return std::move(next_);
+}
+
+void SnapshotCompiler::recompile_mesh_config() {
+  std::shared_ptr<const MeshConfig> mesh;
+  if (const auto& maps = next_->kinds_[object_index<ConfigMap>()]) {
+    auto it = maps->find(next_->root_namespace_ + "/" + kMeshConfigMapName);
+    if (it != maps->end()) mesh = std::get<ConfigMap>(*it->second).mesh;
+  }
+  if (!mesh) mesh = std::make_shared<const MeshConfig>();
+  // An update that leaves it as it was (another key, a label) keeps the pointer.
+  if (*mesh != *next_->mesh_config_) next_->mesh_config_ = std::move(mesh);
 }
 
 void SnapshotCompiler::recompile_ambient(const std::string& ns) {
@@ -258,6 +270,7 @@ std::shared_ptr<const Snapshot> Snapshot::build(ConfigSet objects, const BuildOp
   add(objects.peer_authentications);
   add(objects.authorization_policies);
   add(objects.request_authentications);
+  add(objects.config_maps);
   return Snapshot(options).with(changes);
 }
 

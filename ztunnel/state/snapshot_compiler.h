@@ -6,6 +6,7 @@
 //                         namespace that select it before or after the change
 //   Service, Slice     -> that Service (endpoints, backends, VIP index)
 //   policy kinds       -> the compiled PeerAuthentication / AuthorizationPolicy views
+//   ConfigMap          -> the meshConfig (root namespace's `istio`)
 // A full build is the same path from an empty snapshot; a namespace with many changed pods
 // recompiles its Services once each instead of testing every pod against every selector.
 #pragma once
@@ -32,6 +33,7 @@ class SnapshotCompiler {
   ObjectMap& owned_kind(size_t index);
 
   void recompile_ambient(const std::string& ns);
+  void recompile_mesh_config();
   // Recompiles one pod's workload; `before` is what the base snapshot served (or null).
   void recompile_workload(NamespaceState& state, const std::string& name,
                           const std::shared_ptr<const Workload>& before);

@@ -95,6 +95,7 @@ nlohmann::json Snapshot::to_json() const {
           {"peerAuthentications", peer_authentications},
           {"authorizationPolicies", copies<AuthorizationPolicy>()},
           {"requestAuthentications", copies<RequestAuthentication>()},
+          {"meshConfig", *mesh_config_},
           {"rootNamespace", root_namespace_}};
 }
 

@@ -10,7 +10,7 @@ import datetime as dt
 
 # What the node daemon reads (issue 4); read_only_rules() grants exactly get/list/watch on these.
 READ_KINDS = {
-    "": ["namespaces", "pods", "services", "serviceaccounts", "endpoints"],
+    "": ["namespaces", "pods", "services", "serviceaccounts", "endpoints", "configmaps"],
     "discovery.k8s.io": ["endpointslices"],
     "networking.istio.io": ["virtualservices", "destinationrules"],
     "security.istio.io": ["peerauthentications", "authorizationpolicies", "requestauthentications"],
