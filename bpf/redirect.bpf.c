@@ -8,7 +8,9 @@
  *  - connect4/6 also refuse a connect to a Service VIP:port at its maxConnections, and
  *    sockops (TCP_CLOSE) / cgroup/sock_release give the slot back (lib/conn_limit.h).
  *  - sk_lookup (per pod netns): inbound TCP from outside the pod goes to the daemon's
- *    15006 listener; the accepted socket keeps the original local address.
+ *    15006 listener; the accepted socket keeps the original local address. Before that,
+ *    the pod's identity-free L4 policy (lib/policy.h) may refuse it, and on 15008 (HBONE)
+ *    the part of it that holds on every port.
  */
 #include "vmlinux.h"
 /* vmlinux.h first: the libbpf headers below use its types. */
@@ -21,6 +23,7 @@
 #include "lib/inbound.h"
 #include "lib/maps.h"
 #include "lib/outbound.h"
+#include "lib/policy.h"
 #include "lib/stats.h"
 #include "lib/tuple.h"
 
@@ -134,15 +137,24 @@ int zmesh_sk_lookup(struct bpf_sk_lookup* ctx) {
   struct zmesh_ip local, remote;
   struct bpf_sock* listener;
   __u64* netns_cookie;
+  bool hbone;
+  __u32 port;
   long err;
 
   if (ctx->protocol != IPPROTO_TCP) return SK_PASS;
   cfg = zmesh_config_get();
-  if (!cfg || zmesh_is_mesh_port(cfg, ctx->local_port)) return SK_PASS;
+  if (!cfg) return SK_PASS;
+  port = ctx->local_port;
+  hbone = port == cfg->inbound_hbone_port;
+  if (!hbone && zmesh_is_mesh_port(cfg, port)) return SK_PASS;
   if (!zmesh_sk_lookup_addrs(ctx, &local, &remote)) return SK_PASS;
   /* From inside the pod (loopback, or pod IP to itself, e.g. the daemon delivering to the
    * app): the app's own listener must get it, not the daemon again. */
   if (zmesh_ip_is_loopback(&local) || zmesh_ip_equal(&local, &remote)) return SK_PASS;
+  /* Refused by policy: SK_DROP fails the lookup, and TCP answers a SYN that finds no socket
+   * with a reset, so the client sees ECONNREFUSED at once (no retransmits, no accept). */
+  if (zmesh_policy_refuses(&local, &remote, (__u16)port, hbone)) return SK_DROP;
+  if (hbone) return SK_PASS; /* HBONE reaches the daemon's 15008 listener by normal lookup */
 
   listener = bpf_map_lookup_elem(&zmesh_inbound_listeners, &local);
   if (!listener) {

@@ -28,7 +28,13 @@
 #define ZMESH_POD_NAME_MAX 64 /* "namespace/name", NUL terminated */
 #define ZMESH_MAX_PODS 4096
 #define ZMESH_MAX_CONNS 65536
-#define ZMESH_MAX_CONN_LIMITS 4096 /* Service VIP:port destinations with a maxConnections */
+#define ZMESH_MAX_CONN_LIMITS 4096     /* Service VIP:port destinations with a maxConnections */
+#define ZMESH_MAX_POLICY_PORTS 16384   /* zmesh_pol_ports entries, all pods */
+#define ZMESH_MAX_POLICY_SOURCES 16384 /* zmesh_pol_src4 / zmesh_pol_src6 entries, all pods */
+#define ZMESH_MAX_POLICY_COUNTS 16384  /* zmesh_pol_denials entries, all pods */
+#define ZMESH_MAX_POLICY_NAMES 8192    /* zmesh_pol_names entries */
+#define ZMESH_POLICY_RULES 64          /* kernel rule slots per pod and action (bits of a __u64) */
+#define ZMESH_POLICY_NAME_MAX 128      /* "namespace/name", NUL terminated */
 
 /* Bumped whenever a map layout changes: a daemon finding another version in the pinned
  * zmesh_config map recreates the maps instead of reusing them. */
@@ -117,6 +123,84 @@ struct zmesh_conn_count {
 struct zmesh_conn_slot {
   struct zmesh_conn_limit_key key;
   __u32 taken;
+};
+
+/*
+ * Identity-free L4 policy of an inbound pod (docs/architecture.md, "Kernel L4 policy";
+ * bpf/lib/policy.h). The daemon compiles, per pod IP, the AuthorizationPolicy rules made only
+ * of source IP blocks and destination ports into rule slots (one bit each, up to
+ * ZMESH_POLICY_RULES per action), and PeerAuthentication STRICT per port. A connection is
+ * refused when (source bits & port bits) of some DENY slot are both set, or, with an allow
+ * list, when no ALLOW slot has both; or when the port is STRICT (plaintext).
+ */
+#define ZMESH_POLICY_ALLOW_LIST 0x1 /* zmesh_pod_policy.flags: every ALLOW rule is compiled */
+
+/* Policy ids in zmesh_pol_denials that are not an AuthorizationPolicy. Others are the FNV-1a
+ * hash of "namespace/name" (never below ZMESH_POLICY_ID_FIRST), named in zmesh_pol_names. */
+#define ZMESH_POLICY_ID_STRICT 1     /* PeerAuthentication STRICT refused plaintext */
+#define ZMESH_POLICY_ID_ALLOW_MISS 2 /* ALLOW policies exist, none allowed */
+#define ZMESH_POLICY_ID_FIRST 16
+
+/* zmesh_pol_pods: pod IP -> what its policy needs. Absent: nothing to check. */
+struct zmesh_pod_policy {
+  __u32 flags;           /* ZMESH_POLICY_ALLOW_LIST */
+  __u32 n_deny;          /* DENY slots in use */
+  __u64 deny_any_port;   /* DENY slots holding on every port (checked on HBONE 15008 too) */
+  __u64 allow_some_port; /* ALLOW slots holding on some port (HBONE: none -> refused) */
+  __u32 deny_policy[ZMESH_POLICY_RULES];  /* DENY slot -> policy id, for the counters */
+  __u32 allow_policy[ZMESH_POLICY_RULES]; /* ALLOW slot -> policy id (zmeshctl, bpftool) */
+  char pod[ZMESH_POD_NAME_MAX];           /* "namespace/name" */
+};
+
+/* zmesh_pol_ports key: pod IP and its (app) port; port 0 = every port not listed. */
+struct zmesh_pol_port_key {
+  struct zmesh_ip pod;
+  __u16 port;
+  __u16 pad;
+};
+
+struct zmesh_pol_port {
+  __u64 deny;   /* DENY slots whose ports include this port */
+  __u64 allow;  /* ALLOW slots whose ports include this port */
+  __u32 strict; /* 1: PeerAuthentication STRICT on this port (plaintext refused) */
+  __u32 pad;
+};
+
+/* zmesh_pol_src4 / zmesh_pol_src6 (LPM tries) key: prefixlen = 128 + source prefix length,
+ * so the pod IP always matches exactly and the source by longest prefix. */
+struct zmesh_pol_src4_key {
+  __u32 prefixlen;
+  struct zmesh_ip pod;
+  __u8 src[4];
+};
+
+struct zmesh_pol_src6_key {
+  __u32 prefixlen;
+  struct zmesh_ip pod;
+  __u8 src[16];
+};
+
+/* The slots whose source condition holds for every address this prefix is the longest
+ * match of. Each pod has a /0 entry per family, so every lookup of a pod with policy hits. */
+struct zmesh_pol_src {
+  __u64 deny;
+  __u64 allow;
+};
+
+/* zmesh_pol_denials: refusals per pod and policy (programs only, atomic adds). */
+struct zmesh_pol_count_key {
+  struct zmesh_ip pod;
+  __u32 policy_id;
+  __u32 pad;
+};
+
+struct zmesh_pol_count {
+  __u64 denied;
+};
+
+/* zmesh_pol_names: policy id -> "namespace/name" (daemon-written, for bpftool and zmeshctl). */
+struct zmesh_pol_name {
+  char name[ZMESH_POLICY_NAME_MAX];
 };
 
 #endif /* ZMESH_BPF_ZMESH_H */

@@ -103,4 +103,57 @@ struct {
   __type(value, struct zmesh_conn_slot);
 } zmesh_conn_limit_sk SEC(".maps");
 
+/* Kernel L4 policy (struct comments in zmesh.h, logic in lib/policy.h). Written by the daemon
+ * from each snapshot (upsert what changed, delete what went), read by sk_lookup. */
+/* pod IP -> flags and DENY slot policy ids; absent = no kernel policy for this pod. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, ZMESH_MAX_PODS);
+  __type(key, struct zmesh_ip);
+  __type(value, struct zmesh_pod_policy);
+} zmesh_pol_pods SEC(".maps");
+
+/* {pod IP, port} -> slots holding on that port and STRICT; port 0 = any other port. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, ZMESH_MAX_POLICY_PORTS);
+  __type(key, struct zmesh_pol_port_key);
+  __type(value, struct zmesh_pol_port);
+} zmesh_pol_ports SEC(".maps");
+
+/* {pod IP, IPv4 source prefix} -> slots holding for it (longest prefix match). */
+struct {
+  __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, ZMESH_MAX_POLICY_SOURCES);
+  __type(key, struct zmesh_pol_src4_key);
+  __type(value, struct zmesh_pol_src);
+} zmesh_pol_src4 SEC(".maps");
+
+/* {pod IP, IPv6 source prefix} -> slots holding for it (longest prefix match). */
+struct {
+  __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, ZMESH_MAX_POLICY_SOURCES);
+  __type(key, struct zmesh_pol_src6_key);
+  __type(value, struct zmesh_pol_src);
+} zmesh_pol_src6 SEC(".maps");
+
+/* {pod IP, policy id} -> refusals. Created by sk_lookup on first refusal (atomics only);
+ * the daemon deletes the entries of pods that no longer have a kernel policy. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, ZMESH_MAX_POLICY_COUNTS);
+  __type(key, struct zmesh_pol_count_key);
+  __type(value, struct zmesh_pol_count);
+} zmesh_pol_denials SEC(".maps");
+
+/* policy id -> "namespace/name", for bpftool and zmeshctl. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, ZMESH_MAX_POLICY_NAMES);
+  __type(key, __u32);
+  __type(value, struct zmesh_pol_name);
+} zmesh_pol_names SEC(".maps");
+
 #endif /* ZMESH_BPF_LIB_MAPS_H */

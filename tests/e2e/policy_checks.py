@@ -2,7 +2,9 @@
 reach the destination's app, is it refused, and a second app port to aim port-level rules at."""
 from __future__ import annotations
 
-from zlab import APP_PORT, LabError, wait_for
+import os
+
+from zlab import APP_PORT, LabError, kube, wait_for
 from zlab.lab import PODTOOL
 
 
@@ -34,3 +36,18 @@ def serve_extra_port(pod, port: int) -> None:
     """podtool's WHO server on a second port of `pod`, recording into the pod's results."""
     pod.start_app([PODTOOL, "serve", "--port", port, "--name", pod.full_name,
                    "--results", pod.results_path], f"podtool-{port}", 15)
+
+
+def write_policies(lab, filename: str, objs) -> None:
+    """The objects (dicts) as `filename` in every node's config dir."""
+    text = kube.dump_all(list(objs))
+    for n in lab.nodes:
+        n.write_config(filename, text)
+
+
+def remove_policies(lab, filename: str) -> None:
+    for n in lab.nodes:
+        try:
+            os.unlink(os.path.join(n.config_dir, filename))
+        except FileNotFoundError:
+            pass

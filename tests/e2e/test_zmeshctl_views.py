@@ -75,6 +75,78 @@ def test_analyze_reports_the_field_and_exits_1():
         assert j["files"] == 1 and j["objects"] == 0 and len(j["errors"]) == 1, j
 
 
+# allow-read on two pods: "products" behind a Service port named http (decided per request),
+# "ledger" behind a plain tcp port (Istio's L4 meaning: the ALLOW rule never matches there).
+HTTP_RULES = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio.io/dataplane-mode: ambient}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: products-1, namespace: shop, labels: {app: products, tier: read}}
+spec: {nodeName: n1}
+status: {phase: Running, podIP: 10.9.0.2}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: ledger-1, namespace: shop, labels: {app: ledger, tier: read}}
+spec: {nodeName: n1}
+status: {phase: Running, podIP: 10.9.0.3}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: products, namespace: shop}
+spec:
+  clusterIP: 10.96.9.2
+  selector: {app: products}
+  ports: [{name: http, port: 9080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ledger, namespace: shop}
+spec:
+  clusterIP: 10.96.9.3
+  selector: {app: ledger}
+  ports: [{name: tcp-ledger, port: 7000}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: allow-read, namespace: shop}
+spec:
+  selector: {matchLabels: {tier: read}}
+  action: ALLOW
+  rules: [{to: [{operation: {methods: [GET, HEAD]}}]}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: products-only, namespace: shop}
+spec:
+  selector: {matchLabels: {app: products}}
+  action: DENY
+  rules: [{to: [{operation: {paths: ["/admin*"]}}]}]
+"""
+
+
+def test_analyze_warns_about_http_rules_on_l4_ports():
+    with tempfile.TemporaryDirectory() as d:
+        open(os.path.join(d, "shop.yaml"), "w").write(HTTP_RULES)
+        r = analyze(d)
+        assert r.returncode == 0, r.stdout + r.stderr  # a warning, not an error
+        warnings = [l for l in r.stdout.splitlines() if l.startswith("Warning: ")]
+        assert len(warnings) == 1, r.stdout
+        w = warnings[0]
+        assert "AuthorizationPolicy shop/allow-read" in w and "rule 1" in w, w
+        assert "shop/ledger-1" in w and "products-1" not in w, w
+        assert "ALLOW rule with HTTP fields never matches" in w, w
+        j = json.loads(analyze(d, json_out=True).stdout)
+        assert j["errors"] == [] and len(j["warnings"]) == 1, j
+        # naming the port http makes it an HTTP port: no warning
+        open(os.path.join(d, "shop.yaml"), "w").write(HTTP_RULES.replace("name: tcp-ledger", "name: http-ledger"))
+        r = analyze(d)
+        assert r.returncode == 0 and "Warning" not in r.stdout and "No validation issues" in r.stdout, r.stdout
+
+
 def test_analyze_missing_path_and_syntax_error():
     r = analyze("/nonexistent/zmesh.yaml")
     assert r.returncode == 1 and "no such file" in r.stderr, r.stderr

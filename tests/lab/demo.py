@@ -15,6 +15,7 @@ import demo_cni  # noqa: E402
 import demo_l7  # noqa: E402
 import demo_security  # noqa: E402
 from zlab import APP_PORT, Lab, LabError, wait_for  # noqa: E402
+from zlab.host import run  # noqa: E402
 
 FAILED: list[tuple[str, str]] = []  # (step, why), in full
 
@@ -103,8 +104,14 @@ def main() -> int:
                     n.write_config("peer-authentication.yaml", policy)
                 wait_for(lambda: not reaches(plain, dst), 10, 0.2,
                          f"STRICT to refuse plaintext from {plain.full_name} to {dst.full_name}")
-                print(f"  STRICT: {plain.full_name} -> {dst.full_name} plaintext refused (connection reset); "
-                      f"mesh pod-0-0 -> {dst.full_name}: {src.who(dst.ip)['pod']} answered over mTLS")
+                print(f"  STRICT: {plain.full_name} -> {dst.full_name} plaintext refused in the kernel (sk_lookup: "
+                      f"a reset before ztunnel sees the SYN); mesh pod-0-0 -> {dst.full_name}: "
+                      f"{src.who(dst.ip)['pod']} answered over mTLS")
+                n1 = dst.node
+                print(f"  $ zmeshctl --bpf-pin-root {n1.pin_root} kernel-policies   (on {n1.name})")
+                out = run([lab.zmeshctl, "--run-dir", n1.run_dir, "--bpf-pin-root", n1.pin_root,
+                           "kernel-policies"], timeout=30).stdout
+                print("    " + out.rstrip().replace("\n", "\n    "))
             finally:
                 for n in lab.nodes:
                     with contextlib.suppress(FileNotFoundError):

@@ -4,6 +4,7 @@
 
 #include "l7/inbound_authn.h"
 #include "l7/inbound_authz.h"
+#include "rbac/policy_match.h"
 
 namespace zmesh::l7 {
 namespace {
@@ -53,23 +54,28 @@ TEST(PoliciesNeedHttp, OnlyHttpAttributesDo) {
   auto l7_audit = policy(state::AuthzAction::kAudit, methods);
 
   state::ApplicablePolicies none;
-  EXPECT_FALSE(policies_need_http(none));
+  EXPECT_FALSE(rbac::policies_need_http(none));
   state::ApplicablePolicies l4;
   l4.allow = {&l4_allow};
   l4.deny = {&l4_deny};
-  EXPECT_FALSE(policies_need_http(l4));
+  EXPECT_FALSE(rbac::policies_need_http(l4));
   state::ApplicablePolicies allow = l4;
   allow.allow.push_back(&l7_allow);
-  EXPECT_TRUE(policies_need_http(allow));
+  EXPECT_TRUE(rbac::policies_need_http(allow));
   state::ApplicablePolicies deny;
   deny.deny = {&l7_deny};
-  EXPECT_TRUE(policies_need_http(deny));
+  EXPECT_TRUE(rbac::policies_need_http(deny));
   state::ApplicablePolicies audit;
   audit.audit = {&l7_audit};
-  EXPECT_TRUE(policies_need_http(audit));
+  EXPECT_TRUE(rbac::policies_need_http(audit));
   state::ApplicablePolicies dry;
   dry.dry_run = {&l7_allow};
-  EXPECT_TRUE(policies_need_http(dry));
+  EXPECT_TRUE(rbac::policies_need_http(dry));
+  // CUSTOM: its external authorizer is asked per request, whatever its rules name
+  auto custom_l4 = policy(state::AuthzAction::kCustom, ports);
+  state::ApplicablePolicies custom;
+  custom.custom = {&custom_l4};
+  EXPECT_TRUE(rbac::policies_need_http(custom));
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 
 #include "bpf/bpf_handles.h"
 #include "bpf/connection_limits.h"
+#include "bpf/kernel_policy.h"
 #include "bpf/libbpf_log.h"
 #include "bpf/map_keys.h"
 #include "bpf/map_pins.h"
@@ -137,6 +138,17 @@ class KernelDatapath final : public Datapath {
     auto r = sync_connection_limits(bpf_map__fd(skel_->maps.zmesh_conn_limits),
                                     bpf_map__fd(skel_->maps.zmesh_conn_counts), limits, &changes);
     for (const auto& line : changes) spdlog::info("bpf: connection limits: {}", line);
+    return r;
+  }
+
+  Result<void> set_kernel_policies(const std::vector<PodPolicy>& policies) override {
+    PolicyMapFds fds{
+        bpf_map__fd(skel_->maps.zmesh_pol_pods),    bpf_map__fd(skel_->maps.zmesh_pol_ports),
+        bpf_map__fd(skel_->maps.zmesh_pol_src4),    bpf_map__fd(skel_->maps.zmesh_pol_src6),
+        bpf_map__fd(skel_->maps.zmesh_pol_denials), bpf_map__fd(skel_->maps.zmesh_pol_names)};
+    std::vector<std::string> changes;
+    auto r = sync_kernel_policies(fds, policies, &changes);
+    for (const auto& line : changes) spdlog::info("bpf: {}", line);
     return r;
   }
 

@@ -61,6 +61,44 @@ struct ConnectionLimit {
   uint64_t rejected = 0;         // connects refused at the limit
 };
 
+// One pod IP's identity-free L4 policy as the kernel holds it (bpf/lib/policy.h, the
+// zmesh_pol_* maps): rule slots are bits; sources and ports say which slots hold there.
+struct PolicySource {
+  boost::asio::ip::address prefix;  // host bits zero
+  uint8_t prefix_len = 0;
+  uint64_t deny = 0;
+  uint64_t allow = 0;
+  bool operator==(const PolicySource&) const = default;
+};
+struct PolicyPort {
+  uint16_t port = 0;  // 0: every port not listed
+  uint64_t deny = 0;
+  uint64_t allow = 0;
+  bool strict = false;  // PeerAuthentication STRICT: plaintext refused
+  bool operator==(const PolicyPort&) const = default;
+};
+struct PodPolicy {
+  std::string pod;  // "ns/name"
+  boost::asio::ip::address ip;
+  bool allow_list = false;
+  std::vector<std::string> deny_policies;   // slot -> "ns/name" (at most 64)
+  std::vector<std::string> allow_policies;  // slot -> "ns/name" (at most 64)
+  uint64_t deny_any_port = 0;
+  uint64_t allow_some_port = 0;
+  std::vector<PolicySource> sources;
+  std::vector<PolicyPort> ports;
+  bool operator==(const PodPolicy&) const = default;
+};
+
+// Connections the kernel policy refused, per pod IP and policy.
+struct PolicyDenials {
+  boost::asio::ip::address pod_ip;
+  std::string pod;  // "ns/name", empty once the pod has no kernel policy
+  uint32_t policy_id = 0;
+  std::string policy;  // "ns/name", or "PeerAuthentication STRICT", "no ALLOW policy matched"
+  uint64_t denied = 0;
+};
+
 // Read-only access to the pinned maps (what zmeshctl and tests use). Fails if there are
 // no pins, or if they were made by a build with another map ABI.
 class PinnedMaps {
@@ -74,6 +112,9 @@ class PinnedMaps {
   std::vector<EnrolledNetns> enrolled() const;
   std::vector<PodCounters> counters() const;
   std::vector<ConnectionLimit> connection_limits() const;
+  // The kernel L4 policy maps (empty when pins of an older build lack them).
+  std::vector<PodPolicy> kernel_policies() const;
+  std::vector<PolicyDenials> policy_denials() const;
   // See Datapath::lookup_orig_dst.
   std::optional<Endpoint> lookup_orig_dst(uint64_t netns_cookie, const Endpoint& src,
                                           const Endpoint& dst) const;
@@ -126,6 +167,11 @@ class Datapath {
   // Makes `limits` (Service VIP:port -> maxConnections) the kernel's connection limits:
   // changed ones are rewritten, others deleted; live counts are never reset.
   virtual Result<void> set_connection_limits(const std::map<Endpoint, uint32_t>& limits) = 0;
+
+  // Makes `policies` the kernel's L4 policy (one entry per pod IP): a pod whose entries
+  // change is first taken out of the check (its connections pass to the daemon), then
+  // rewritten; pods not listed are removed, with their refusal counters.
+  virtual Result<void> set_kernel_policies(const std::vector<PodPolicy>& policies) = 0;
 
   virtual const PinnedMaps& maps() const = 0;
 };

@@ -7,6 +7,7 @@
 
 #include "bpf/connection_limits.h"
 #include "bpf/datapath.h"
+#include "bpf/kernel_policy.h"
 #include "bpf/libbpf_log.h"
 #include "bpf/map_keys.h"
 #include "bpf/pin_layout.h"
@@ -26,6 +27,13 @@ struct PinnedMaps::Fds {
   PinnedMap stats;
   PinnedMap conn_limits;
   PinnedMap conn_counts;
+  // Kernel L4 policy: optional, so tools still read pins of a build without them.
+  PinnedMap pol_pods, pol_ports, pol_src4, pol_src6, pol_denials, pol_names;
+
+  PolicyMapFds policy() const {
+    return {pol_pods.fd.get(), pol_ports.fd.get(),   pol_src4.fd.get(),
+            pol_src6.fd.get(), pol_denials.fd.get(), pol_names.fd.get()};
+  }
 };
 
 namespace {
@@ -111,6 +119,18 @@ Result<PinnedMaps> PinnedMaps::open(const std::string& pin_root) {
       open_map(layout, "zmesh_conn_counts", sizeof(zmesh_conn_limit_key), sizeof(zmesh_conn_count));
   if (!conn_counts) return conn_counts.error();
   auto fds = std::make_unique<Fds>();
+  auto optional_map = [&](const char* name, uint32_t key_size, uint32_t value_size) {
+    auto map = open_map(layout, name, key_size, value_size);
+    return map ? std::move(*map) : PinnedMap{};
+  };
+  fds->pol_pods = optional_map("zmesh_pol_pods", sizeof(zmesh_ip), sizeof(zmesh_pod_policy));
+  fds->pol_ports =
+      optional_map("zmesh_pol_ports", sizeof(zmesh_pol_port_key), sizeof(zmesh_pol_port));
+  fds->pol_src4 = optional_map("zmesh_pol_src4", sizeof(zmesh_pol_src4_key), sizeof(zmesh_pol_src));
+  fds->pol_src6 = optional_map("zmesh_pol_src6", sizeof(zmesh_pol_src6_key), sizeof(zmesh_pol_src));
+  fds->pol_denials =
+      optional_map("zmesh_pol_denials", sizeof(zmesh_pol_count_key), sizeof(zmesh_pol_count));
+  fds->pol_names = optional_map("zmesh_pol_names", sizeof(uint32_t), sizeof(zmesh_pol_name));
   fds->conn_limits = std::move(*conn_limits);
   fds->conn_counts = std::move(*conn_counts);
   fds->orig_dst = std::move(*orig_dst);
@@ -168,6 +188,14 @@ std::vector<PodCounters> PinnedMaps::counters() const {
 
 std::vector<ConnectionLimit> PinnedMaps::connection_limits() const {
   return read_connection_limits(fds_->conn_limits.fd.get(), fds_->conn_counts.fd.get());
+}
+
+std::vector<PodPolicy> PinnedMaps::kernel_policies() const {
+  return read_kernel_policies(fds_->policy());
+}
+
+std::vector<PolicyDenials> PinnedMaps::policy_denials() const {
+  return read_policy_denials(fds_->policy());
 }
 
 std::optional<Endpoint> PinnedMaps::lookup_orig_dst(uint64_t netns_cookie, const Endpoint& src,

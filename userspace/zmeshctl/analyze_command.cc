@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "analysis/http_policy_ports.h"
 #include "config/object_store.h"
 #include "config/yaml_parser.h"
 
@@ -64,17 +65,28 @@ int run_analyze(const GlobalOptions& options, const std::vector<std::string>& ar
   }
   store.commit();
   const auto& errors = store.errors();
+  // Then what the valid objects mean together (warnings: they do not fail the run, as
+  // istioctl analyze's default failure threshold is Error).
+  std::vector<std::string> warnings;
+  auto config = routing::L7Config::build(store.build_snapshot());
+  for (const auto& f : analysis::http_rules_on_l4_ports(*config))
+    warnings.push_back(f.object + ": " + f.message);
 
   if (options.json()) {
-    nlohmann::json out = {{"files", files->size()}, {"objects", store.size()}, {"errors", errors}};
+    nlohmann::json out = {{"files", files->size()},
+                          {"objects", store.size()},
+                          {"errors", errors},
+                          {"warnings", warnings}};
     std::cout << out.dump(2) << "\n";
-  } else if (errors.empty()) {
-    std::cout << "No validation issues found when analyzing " << files->size() << " file(s), "
-              << store.size() << " object(s).\n";
   } else {
     for (const auto& e : errors) std::cout << "Error: " << e << "\n";
-    std::cout << errors.size() << " error(s) in " << files->size() << " file(s); " << store.size()
-              << " valid object(s).\n";
+    for (const auto& w : warnings) std::cout << "Warning: " << w << "\n";
+    if (errors.empty() && warnings.empty())
+      std::cout << "No validation issues found when analyzing " << files->size() << " file(s), "
+                << store.size() << " object(s).\n";
+    else
+      std::cout << errors.size() << " error(s), " << warnings.size() << " warning(s) in "
+                << files->size() << " file(s); " << store.size() << " valid object(s).\n";
   }
   return errors.empty() ? kExitOk : kExitFailure;
 }

@@ -7,6 +7,7 @@
 #include "connection_limits_command.h"
 #include "connections_command.h"
 #include "daemon_commands.h"
+#include "policies_command.h"
 
 int main(int argc, char** argv) {
   using namespace zmesh::zmeshctl;
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   add_daemon_commands(app, options, commands);
   add_connections_command(app, options, commands);
   add_connection_limits_command(app, options, commands);
+  add_policies_command(app, options, commands);
   add_analyze_command(app, options, commands);
 
   try {

@@ -32,6 +32,17 @@ void render_connection_limits(const bpf::PinnedMaps& maps, std::ostringstream& o
          [](const bpf::ConnectionLimit& l) { return uint64_t{l.max_connections}; });
 }
 
+// Connections the kernel's identity-free L4 policy refused, per pod and policy.
+void render_policy_denials(const bpf::PinnedMaps& maps, std::ostringstream& out) {
+  const char* name = "zmesh_kernel_policy_denials_total";
+  out << "# HELP " << name
+      << " Inbound connections refused in the kernel (sk_lookup) by an identity-free policy\n"
+      << "# TYPE " << name << " counter\n";
+  for (const auto& d : maps.policy_denials())
+    out << name << "{pod=\"" << (d.pod.empty() ? d.pod_ip.to_string() : d.pod) << "\",policy=\""
+        << d.policy << "\"} " << d.denied << "\n";
+}
+
 }  // namespace
 
 std::string render_bpf_metrics(const bpf::PinnedMaps& maps) {
@@ -61,6 +72,7 @@ std::string render_bpf_metrics(const bpf::PinnedMaps& maps) {
           << c.netns_cookie << "\"} " << c.*(f.field) << "\n";
   }
   render_connection_limits(maps, out);
+  render_policy_denials(maps, out);
   return out.str();
 }
 

@@ -13,6 +13,7 @@
 #include "app/connection_limit_sync.h"
 #include "app/endpoints.h"
 #include "app/jwks_fetcher.h"
+#include "app/kernel_policy_sync.h"
 #include "bpf/datapath.h"
 #include "bpf/zmesh.h"
 #include "ca/remote_ca_source.h"
@@ -153,6 +154,7 @@ int run_daemon(const Options& o) {
                           {o.node, o.run_dir, o.discover_pods, {o.proc_dir, o.netns_dir}});
 
   state::Snapshot::PolicySets checked_policies;  // what open connections last met
+  KernelPolicySync kernel_policy(**datapath, o.node);
   auto source = open_config_source(o, control, [&](auto snapshot) {
     auto l7_config = l7_configs.prepare(snapshot);  // before workers can see the snapshot
     store.publish(snapshot);
@@ -167,6 +169,7 @@ int run_daemon(const Options& o) {
     }
     sync_connection_limits(**datapath, *l7_config);
     jwks_fetcher.on_snapshot(*snapshot);
+    kernel_policy.on_snapshot(*snapshot);
   });
   if (!source) return fail("config: " + source.error().message);
   if (auto r = (*source)->start(); !r) return fail("config: " + r.error().message);

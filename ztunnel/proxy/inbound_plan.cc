@@ -2,8 +2,8 @@
 
 #include "bpf/zmesh.h"
 #include "common/endpoint_text.h"
-#include "l7/inbound_authz.h"
 #include "rbac/inbound_decision.h"
+#include "rbac/policy_match.h"
 #include "routing/http_target.h"
 
 namespace zmesh::proxy {
@@ -23,13 +23,11 @@ InboundPlan refuse(InboundPlan plan, InboundPlan::Action action, std::string rea
   return plan;
 }
 
-// Whether the workload's policies need the request: a RequestAuthentication, or an
-// AuthorizationPolicy with HTTP attributes or CUSTOM.
 bool needs_requests(const state::Snapshot& snapshot, const state::Workload& w) {
-  const auto& authns = snapshot.request_authns();
-  if (!authns.empty() && !authns.rules_for(w.namespace_, w.labels).empty()) return true;
   const auto& authz = snapshot.authz_policies();
-  return !authz.empty() && l7::policies_need_http(authz.policies_for(w.namespace_, w.labels));
+  return rbac::decided_per_request(
+      snapshot, w,
+      authz.empty() ? state::ApplicablePolicies{} : authz.policies_for(w.namespace_, w.labels));
 }
 
 }  // namespace

@@ -121,6 +121,23 @@ bool has_http_attributes(const state::AuthzRule& rule) {
   return false;
 }
 
+bool policies_need_http(const state::ApplicablePolicies& policies) {
+  if (!policies.custom.empty()) return true;
+  auto http = [](const state::AuthorizationPolicy* p) {
+    return std::any_of(p->rules.begin(), p->rules.end(), has_http_attributes);
+  };
+  for (const auto* list : {&policies.deny, &policies.allow, &policies.audit, &policies.dry_run})
+    if (std::any_of(list->begin(), list->end(), http)) return true;
+  return false;
+}
+
+bool decided_per_request(const state::Snapshot& snapshot, const state::Workload& w,
+                         const state::ApplicablePolicies& applicable) {
+  const auto& authns = snapshot.request_authns();
+  if (!authns.empty() && !authns.rules_for(w.namespace_, w.labels).empty()) return true;
+  return policies_need_http(applicable);
+}
+
 bool policy_matches(const state::AuthorizationPolicy& policy, const ConnectionView& conn,
                     HttpParts http) {
   const std::string principal = conn.principal();

@@ -19,6 +19,8 @@
 
 #include "rbac/connection_view.h"
 #include "state/authorization_policy.h"
+#include "state/authz_policies.h"
+#include "state/snapshot.h"
 
 namespace zmesh::rbac {
 
@@ -29,6 +31,18 @@ enum class HttpParts {
 
 // True when a rule names an attribute ztunnel cannot see.
 bool has_http_attributes(const state::AuthzRule& rule);
+
+// Whether the policies need each request at all: a CUSTOM policy (its external authorizer is
+// asked per request), or a rule with HTTP attributes (hosts, methods, paths,
+// requestPrincipals, remoteIpBlocks, HTTP `when` keys) of any action. Without one, the
+// connection's L4 decision says everything and the L4 path stays.
+bool policies_need_http(const state::ApplicablePolicies& policies);
+
+// Whether ztunnel decides `w`'s connections request by request on its ports that speak HTTP
+// (proxy/inbound_plan): a RequestAuthentication applies to it, or its `applicable` policies
+// need HTTP. There a denial is a 403 on a kept connection (so the kernel must not refuse it).
+bool decided_per_request(const state::Snapshot& snapshot, const state::Workload& w,
+                         const state::ApplicablePolicies& applicable);
 
 // Whether some rule of `policy` matches. A policy without rules matches nothing.
 bool policy_matches(const state::AuthorizationPolicy& policy, const ConnectionView& conn,
