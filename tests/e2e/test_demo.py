@@ -39,3 +39,7 @@ def test_demo_completes_every_step():
     # The L7 step printed what the routes did, and the fault's access line names its flag.
     assert "versions {'v2': 20}" in out, out
     assert '"response_flags": "FI"' in out, out
+    # L7 security: CUSTOM through the external authorizer; STRICT refused in the kernel
+    assert "GET /private without x-ext-authz      -> 403 denied by ext_authz" in out, out
+    assert "GET /private with x-ext-authz: allow  -> 200" in out, out
+    assert "PeerAuthentication STRICT  STRICT" in out, out

@@ -2,7 +2,9 @@
 the seed's `allow-read` AuthorizationPolicy on the reviews pods (GET and HEAD pass, POST gets
 403), then a RequestAuthentication with a key made here and tokens minted by PyJWT (valid ->
 200, expired -> 401, none -> 403 where a request principal is required), the audit record of a
-denial and the per-policy decision counter. Runs after demo_l7 (its reviews backends)."""
+denial and the per-policy decision counter; then a CUSTOM policy sending /private* to an external
+authorizer (meshConfig envoyExtAuthzHttp; the authorizer, Istio's samples/extauthz behaviour, runs
+in pod-0-1). Runs after demo_l7 (its reviews backends)."""
 from __future__ import annotations
 
 import json
@@ -17,6 +19,8 @@ from zlab import MESH_NS, kube, metric_sum, wait_for
 
 E2E = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "e2e")
 CLIENT = os.path.join(E2E, "l7_client.py")
+AUTHORIZER = os.path.join(E2E, "ext_authz_server.py")
+AUTHZ_IP, AUTHZ_PORT = "10.96.60.20", 8000
 REVIEWS_IP, PORT, ISSUER = "10.96.60.10", 9080, "https://issuer.demo"
 FILE = "security.yaml"
 
@@ -27,10 +31,13 @@ def _policy(name: str, spec: dict, kind: str = "AuthorizationPolicy") -> dict:
             "spec": {"selector": {"matchLabels": {"l7app": "reviews"}}, **spec}}
 
 
-def _call(src, path: str, method: str = "GET", token: str | None = None) -> tuple[int, str]:
+def _call(src, path: str, method: str = "GET", token: str | None = None,
+          header: str | None = None) -> tuple[int, str]:
     args = [sys.executable, CLIENT, REVIEWS_IP, str(PORT), path, "--method", method]
     if token:
         args += ["--header", f"Authorization:Bearer {token}"]
+    if header:
+        args += ["--header", header]
     out = json.loads(src.run(args, timeout=60).stdout.strip().splitlines()[-1])
     status = int(next(iter(out["status"])))
     return status, out["sample"][str(status)]["body"]
@@ -39,11 +46,35 @@ def _call(src, path: str, method: str = "GET", token: str | None = None) -> tupl
 def _apply(lab, *objs) -> None:
     for n in lab.nodes:
         n.write_config(FILE, kube.dump_all(objs))
-    names = sorted(o["metadata"]["name"] for o in objs)
+    names = sorted(o["metadata"]["name"] for o in objs
+                   if o["kind"] in ("AuthorizationPolicy", "RequestAuthentication"))
     node1 = lab.node("node1")
     wait_for(lambda: sorted(p["name"] for k in ("authorizationPolicies", "requestAuthentications")
                             for p in node1.config_dump().get(k) or []) == names, 15, 0.1,
              f"node1 to load {names}")
+
+
+def _custom(lab, src) -> None:
+    lab.pod("pod-0-1").start_app([AUTHORIZER, "--port", AUTHZ_PORT], "ext-authz", 15)
+    service = kube.service("ext-authz", MESH_NS, AUTHZ_IP, {"app": "pod-0-1"}, [(AUTHZ_PORT, AUTHZ_PORT)])
+    service["spec"]["ports"][0]["name"] = "http"
+    mesh = {"extensionProviders": [{"name": "demo-ext-authz", "envoyExtAuthzHttp": {
+        "service": f"ext-authz.{MESH_NS}.svc.cluster.local", "port": AUTHZ_PORT,
+        "includeRequestHeadersInCheck": ["x-ext-authz"],
+        "headersToDownstreamOnDeny": ["x-ext-authz-check-result", "content-type"]}}]}
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap",
+                  "metadata": {"name": "istio", "namespace": "istio-system"},
+                  "data": {"mesh": json.dumps(mesh)}}
+    _apply(lab, service, config_map, _policy("ext-authz", {
+        "action": "CUSTOM", "provider": {"name": "demo-ext-authz"},
+        "rules": [{"to": [{"operation": {"paths": ["/private*"]}}]}]}))
+    print("  meshConfig (ConfigMap istio-system/istio) extensionProviders demo-ext-authz (envoyExtAuthzHttp, "
+          "running in pod-0-1) + CUSTOM mesh/ext-authz on /private* of the reviews pods:")
+    for what, header in (("without x-ext-authz", None), ("with x-ext-authz: allow", "x-ext-authz: allow")):
+        status, body = _call(src, "/private", header=header)
+        print(f"    GET /private {what:24} -> {status} {body if status != 200 else ''}")
+    status, _ = _call(src, "/reviews/1")
+    print(f"    GET /reviews/1 (no CUSTOM rule matches, the authorizer is not asked) -> {status}")
 
 
 def show(lab) -> None:
@@ -79,6 +110,7 @@ def show(lab) -> None:
             denials = [json.loads(line) for line in f if '"deny"' in line]
         if denials:
             print(f"  node1 audit log ({node1.audit_log}), last denial:\n    {json.dumps(denials[-1])}")
+        _custom(lab, src)
         total = metric_sum(node1.metrics(), "zmesh_authorization_decisions_total", layer="l7", decision="denied")
         print(f"  node1 zmesh_authorization_decisions_total{{layer=\"l7\",decision=\"denied\"}} = {total:.0f}")
     finally:

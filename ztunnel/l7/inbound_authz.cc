@@ -2,13 +2,14 @@
 
 #include <algorithm>
 
+#include "rbac/forwarded_for.h"
 #include "rbac/policy_match.h"
 #include "rbac/request_path.h"
 
 namespace zmesh::l7 {
 
 HttpAuthzInput::HttpAuthzInput(const rbac::ConnectionView& conn, const Request& request,
-                               const rbac::RequestAuth* auth)
+                               const rbac::RequestAuth* auth, uint32_t trusted_hops)
     : method_(request.method_string()), host_(request[http::field::host]) {
   // Beast's string_view is not std's.
   auto target = request.target();
@@ -30,6 +31,8 @@ HttpAuthzInput::HttpAuthzInput(const rbac::ConnectionView& conn, const Request& 
     return values;
   };
   view_.auth = auth;
+  if (trusted_hops > 0)
+    view_.remote_ip = rbac::forwarded_client(view_.headers("x-forwarded-for"), trusted_hops);
 }
 
 RequestVerdict authorize_http(const state::ApplicablePolicies& policies,
@@ -47,15 +50,6 @@ RequestVerdict authorize_http(const state::ApplicablePolicies& policies,
     v.details = rbac::denial_details(*v.decision, input.view());
   }
   return v;
-}
-
-bool policies_need_http(const state::ApplicablePolicies& policies) {
-  auto http = [](const state::AuthorizationPolicy* p) {
-    return std::any_of(p->rules.begin(), p->rules.end(), rbac::has_http_attributes);
-  };
-  for (const auto* list : {&policies.deny, &policies.allow, &policies.audit, &policies.dry_run})
-    if (std::any_of(list->begin(), list->end(), http)) return true;
-  return false;
 }
 
 }  // namespace zmesh::l7

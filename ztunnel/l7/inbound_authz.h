@@ -18,8 +18,9 @@ namespace zmesh::l7 {
 // the view refers to its own members.
 class HttpAuthzInput {
  public:
+  // `trusted_hops`: meshConfig numTrustedProxies, for the client behind X-Forwarded-For.
   HttpAuthzInput(const rbac::ConnectionView& conn, const Request& request,
-                 const rbac::RequestAuth* auth);
+                 const rbac::RequestAuth* auth, uint32_t trusted_hops = 0);
   HttpAuthzInput(const HttpAuthzInput&) = delete;
   HttpAuthzInput& operator=(const HttpAuthzInput&) = delete;
 
@@ -40,10 +41,5 @@ struct RequestVerdict {
 
 RequestVerdict authorize_http(const state::ApplicablePolicies& policies,
                               const HttpAuthzInput& input);
-
-// Whether the policies need the request at all: a rule with HTTP attributes (hosts, methods,
-// paths, requestPrincipals, remoteIpBlocks, HTTP `when` keys). Without one, the connection's L4
-// decision says everything and the L4 path stays. (CUSTOM is not enforced yet: ext_authz.)
-bool policies_need_http(const state::ApplicablePolicies& policies);
 
 }  // namespace zmesh::l7

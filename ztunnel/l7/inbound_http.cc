@@ -15,6 +15,7 @@
 #include "common/endpoint_text.h"
 #include "h2/signal.h"
 #include "l7/app_link.h"
+#include "l7/ext_authz.h"
 #include "l7/grpc_status.h"
 #include "l7/h2_channel_transport.h"
 #include "l7/h2_server_session.h"
@@ -25,6 +26,7 @@
 #include "l7/upgrade.h"
 #include "l7/worker_cache.h"
 #include "rbac/audit_record.h"
+#include "rbac/http_policy_match.h"
 #include "routing/worker_routes.h"
 
 namespace zmesh::l7 {
@@ -152,15 +154,39 @@ void account(Inbound& in, const rbac::Decision& d, const HttpAuthzInput& input) 
     in.ctx.audit_log->write(rbac::audit_record(event, input.view().conn, &input.view()));
 }
 
-// Fills what telemetry says about the destination end and decides the request on the newest
-// config. true: `h` holds the local answer (denied, or malformed). Not a coroutine: its big
-// locals stay off the coroutine frames.
-bool refuse(Inbound& in, Request& request, Handled& h) {
-  auto snapshot = in.ctx.store.current();
+// What the decision of one request carries from its first stage to its last, across the
+// external authorizer's check (kept off the coroutine frames).
+struct Admission {
+  std::shared_ptr<const state::Snapshot> snapshot;  // the newest, when the request came
+  std::shared_ptr<const state::Workload> destination;
+  std::optional<rbac::RequestAuth> caller;                 // a verified JWT's principal and claims
+  const state::AuthorizationPolicy* custom = nullptr;      // the CUSTOM policy that matched
+  const state::ExtAuthzHttpProvider* ext_authz = nullptr;  // its provider (in snapshot)
+};
+
+// meshConfig numTrustedProxies: X-Forwarded-For hops trusted for the original client.
+uint32_t trusted_hops(const Admission& a) {
+  return a.snapshot->mesh_config().default_config.gateway_topology.num_trusted_proxies;
+}
+
+void deny_locally(Handled& h, unsigned status, const std::string& body, std::string details,
+                  unsigned version, bool grpc) {
+  h.response = make_local_response(status, body, version, grpc);
+  h.details = std::move(details);
+  h.error = h.details;
+}
+
+// Fills what telemetry says about the destination end, authenticates the request and finds
+// the CUSTOM policy it meets, on the newest config. true: `h` holds the local answer (denied,
+// or malformed). Not a coroutine: its big locals stay off the coroutine frames.
+bool refuse_early(Inbound& in, Request& request, Handled& h, Admission& a) {
+  a.snapshot = in.ctx.store.current();
+  const auto& snapshot = a.snapshot;
   routing::config_for(in.cache.routes, snapshot);  // the request metrics' cells follow it
   const unsigned version = request.version();
   const bool grpc = is_grpc_request(request);
-  auto destination = snapshot->workload_by_uid(in.conn.pod->uid);
+  a.destination = snapshot->workload_by_uid(in.conn.pod->uid);
+  const auto& destination = a.destination;
   if (destination) {
     if (const auto* svc = snapshot->service_for_port(*destination, in.conn.app.port()))
       h.service = snapshot->service_by_host(svc->hostname);
@@ -177,7 +203,6 @@ bool refuse(Inbound& in, Request& request, Handled& h) {
   }
   if (!destination) return false;  // the pod is going away: nothing applies to it any more
   // RequestAuthentication first: a bad token never reaches authorization.
-  std::optional<rbac::RequestAuth> caller;
   auto rules = snapshot->request_authns().rules_for(destination->namespace_, destination->labels);
   if (!rules.empty()) {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
@@ -193,24 +218,85 @@ bool refuse(Inbound& in, Request& request, Handled& h) {
       h.error = h.details;
       return true;
     }
-    caller = std::move(outcome.caller);
+    a.caller = std::move(outcome.caller);
   }
+  // CUSTOM first (Istio's order): the first one whose rules match sends the request to its
+  // external authorizer; one whose provider is not an envoyExtAuthzHttp of meshConfig denies
+  // (istiod turns such a policy into a deny-all).
   auto policies =
       snapshot->authz_policies().policies_for(destination->namespace_, destination->labels);
-  HttpAuthzInput input(in.conn.view, request, caller ? &*caller : nullptr);
+  if (policies.custom.empty()) return false;
+  HttpAuthzInput input(in.conn.view, request, a.caller ? &*a.caller : nullptr, trusted_hops(a));
+  if (!input.path_ok()) return false;  // the next stage answers 400
+  for (const auto* p : policies.custom) {
+    if (!rbac::request_policy_matches(*p, input.view())) continue;
+    a.custom = p;
+    const auto* provider =
+        p->provider ? snapshot->mesh_config().find_provider(*p->provider) : nullptr;
+    a.ext_authz = provider ? provider->ext_authz_http() : nullptr;
+    if (a.ext_authz) return false;
+    spdlog::warn(
+        "AuthorizationPolicy {}: provider {} is not an envoyExtAuthzHttp provider of "
+        "meshConfig: denying",
+        rbac::policy_key(*p), p->provider.value_or(""));
+    rbac::Decision d;
+    d.allowed = false;
+    d.denied_by = p;
+    d.reason = "CUSTOM provider not found";
+    account(in, d, input);
+    deny_locally(h, 403, "RBAC: access denied",
+                 "ext_authz_provider_not_found{" + p->provider.value_or("") + "}", version, grpc);
+    return true;
+  }
+  return false;
+}
+
+// Counts the external authorizer's answer as a decision of its CUSTOM policy.
+void account_custom(Inbound& in, const Admission& a, const ExtAuthzVerdict& verdict,
+                    Request& request) {
+  rbac::Decision d;
+  d.allowed = verdict.allowed;
+  (verdict.allowed ? d.allowed_by : d.denied_by) = a.custom;
+  if (!verdict.allowed) d.reason = "denied by ext_authz: " + verdict.details;
+  HttpAuthzInput input(in.conn.view, request, a.caller ? &*a.caller : nullptr, trusted_hops(a));
+  account(in, d, input);
+}
+
+// DENY, then ALLOW (and AUDIT, dry-run) on the request. true: `h` holds the local answer.
+bool refuse_rbac(Inbound& in, Request& request, Handled& h, const Admission& a) {
+  if (!a.destination) return false;
+  const unsigned version = request.version();
+  const bool grpc = is_grpc_request(request);
+  auto policies =
+      a.snapshot->authz_policies().policies_for(a.destination->namespace_, a.destination->labels);
+  HttpAuthzInput input(in.conn.view, request, a.caller ? &*a.caller : nullptr, trusted_hops(a));
   auto verdict = authorize_http(policies, input);
   if (verdict.decision) account(in, *verdict.decision, input);
   if (verdict.status == 0) return false;
-  h.response = make_local_response(
-      verdict.status, verdict.status == 403 ? "RBAC: access denied" : "Bad Request", version, grpc);
-  h.details = verdict.details;
-  h.error = verdict.details;
+  deny_locally(h, verdict.status, verdict.status == 403 ? "RBAC: access denied" : "Bad Request",
+               verdict.details, version, grpc);
   return true;
 }
 
 // Decides one request and, when allowed, has the app answer it.
 asio::awaitable<void> handle(Inbound& in, Request& request, Handled& h) {
-  if (refuse(in, request, h)) co_return;
+  auto admission = std::make_unique<Admission>();
+  if (refuse_early(in, request, h, *admission)) co_return;
+  if (admission->ext_authz) {
+    auto verdict = std::make_unique<ExtAuthzVerdict>(
+        co_await check_ext_authz(in.ctx, in.worker, in.cache, in.conn.pod,
+                                 admission->destination.get(), *admission->ext_authz, request));
+    account_custom(in, *admission, *verdict, request);
+    if (!verdict->allowed) {
+      h.response = std::move(*verdict->reply);
+      h.flags = "UAEX";
+      h.details = verdict->details;
+      h.error = verdict->details;
+      co_return;
+    }
+    apply_upstream_headers(*verdict, request);
+  }
+  if (refuse_rbac(in, request, h, *admission)) co_return;
   const unsigned version = request.version();
   const bool grpc = is_grpc_request(request);
   const bool head = request.method() == http::verb::head;

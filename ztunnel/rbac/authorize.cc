@@ -102,7 +102,7 @@ Decision authorize(const state::ApplicablePolicies& policies, const ConnectionVi
   if (!policies.custom.empty()) {
     static std::atomic<bool> warned{false};
     if (!warned.exchange(true))
-      spdlog::warn("AuthorizationPolicy {} is CUSTOM: not enforced by ztunnel (needs a waypoint)",
+      spdlog::warn("AuthorizationPolicy {} is CUSTOM: enforced on ports that speak HTTP only",
                    policy_key(*policies.custom.front()));
   }
   return d;

@@ -5,8 +5,9 @@
 // - Dry-run ALLOW/DENY policies are evaluated the same way apart, logged and counted, never
 //   enforced.
 // - AUDIT policies only write an audit log line (JSON, logger "rbac") when they match.
-// - CUSTOM policies are ignored, as in Istio ambient: istiod does not convert CUSTOM for
-//   ztunnel ("ztunnel does not support the CUSTOM action"); only a waypoint enforces them.
+// - CUSTOM policies are ignored here, as in Istio ambient's ztunnel: a workload with one is
+//   decided per request on its ports that speak HTTP (l7/inbound_http asks the external
+//   authorizer, as Istio's waypoint does); on other ports it is not enforced.
 #pragma once
 
 #include <atomic>
