@@ -14,11 +14,16 @@ TEST(HeaderPattern, Table) {
     bool want;
   };
   const Case cases[] = {
-      {"x-ext-authz", "x-ext-authz", true},  {"x-ext-authz", "X-Ext-Authz", true},
-      {"x-ext-authz", "x-ext-authz-2", false}, {"x-*", "x-team", true},
-      {"x-*", "X-TEAM", true},                 {"x-*", "y-team", false},
-      {"*-id", "x-request-id", true},          {"*-id", "x-request-ids", false},
-      {"*", "anything", true},                 {"", "x", false},
+      {"x-ext-authz", "x-ext-authz", true},
+      {"x-ext-authz", "X-Ext-Authz", true},
+      {"x-ext-authz", "x-ext-authz-2", false},
+      {"x-*", "x-team", true},
+      {"x-*", "X-TEAM", true},
+      {"x-*", "y-team", false},
+      {"*-id", "x-request-id", true},
+      {"*-id", "x-request-ids", false},
+      {"*", "anything", true},
+      {"", "x", false},
   };
   for (const auto& c : cases)
     EXPECT_EQ(header_pattern_matches(c.pattern, c.name), c.want) << c.pattern << " " << c.name;

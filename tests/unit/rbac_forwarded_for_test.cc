@@ -14,14 +14,14 @@ TEST(ForwardedClient, Table) {
     const char* want;  // nullptr: the connection's peer
   };
   const Case cases[] = {
-      {{"1.1.1.1, 2.2.2.2"}, 0, nullptr},          // nothing trusted: the peer
-      {{"1.1.1.1, 2.2.2.2"}, 1, "2.2.2.2"},        // the hop right before us
+      {{"1.1.1.1, 2.2.2.2"}, 0, nullptr},    // nothing trusted: the peer
+      {{"1.1.1.1, 2.2.2.2"}, 1, "2.2.2.2"},  // the hop right before us
       {{"1.1.1.1, 2.2.2.2"}, 2, "1.1.1.1"},
-      {{"1.1.1.1, 2.2.2.2"}, 3, nullptr},          // fewer addresses than trusted hops
+      {{"1.1.1.1, 2.2.2.2"}, 3, nullptr},              // fewer addresses than trusted hops
       {{"1.1.1.1", "2.2.2.2,3.3.3.3"}, 2, "2.2.2.2"},  // several header lines, in order
       {{" 2001:db8::1 ,10.0.0.1"}, 2, "2001:db8::1"},
-      {{"::ffff:10.1.2.3"}, 1, "10.1.2.3"},        // v4-mapped reads as IPv4
-      {{"unknown, 2.2.2.2"}, 2, nullptr},          // not an address
+      {{"::ffff:10.1.2.3"}, 1, "10.1.2.3"},  // v4-mapped reads as IPv4
+      {{"unknown, 2.2.2.2"}, 2, nullptr},    // not an address
       {{}, 1, nullptr},
   };
   for (const auto& c : cases) {

@@ -53,8 +53,8 @@ std::vector<Finding> http_rules_on_l4_ports(const routing::L7Config& config) {
     if (!w->ambient || w->host_network) continue;  // only the mesh's pods meet ztunnel
     auto applicable = snapshot.authz_policies().policies_for(w->namespace_, w->labels);
     bool http = has_http_port(config, *w);
-    for (const auto* list : {&applicable.deny, &applicable.allow, &applicable.audit,
-                             &applicable.dry_run}) {
+    for (const auto* list :
+         {&applicable.deny, &applicable.allow, &applicable.audit, &applicable.dry_run}) {
       for (const auto* p : *list) {
         if (first_http_rule(*p).empty()) continue;
         auto key = rbac::policy_key(*p);
@@ -82,13 +82,12 @@ std::vector<Finding> http_rules_on_l4_ports(const routing::L7Config& config) {
     }
     std::string where = served_http.count(key) ? "some workloads it applies to (" + names + ")"
                                                : "the workloads it applies to (" + names + ")";
-    out.push_back({"AuthorizationPolicy " + key,
-                   first_http_rule(*p) +
-                       " names HTTP attributes, but no Service port of " + where +
-                       " speaks HTTP, so ztunnel decides it per connection there: " +
-                       l4_meaning(*p) +
-                       ". Name the Service port http, http2 or grpc (or set appProtocol) to "
-                       "have each request decided."});
+    out.push_back(
+        {"AuthorizationPolicy " + key,
+         first_http_rule(*p) + " names HTTP attributes, but no Service port of " + where +
+             " speaks HTTP, so ztunnel decides it per connection there: " + l4_meaning(*p) +
+             ". Name the Service port http, http2 or grpc (or set appProtocol) to "
+             "have each request decided."});
   }
   std::sort(out.begin(), out.end(),
             [](const Finding& a, const Finding& b) { return a.object < b.object; });

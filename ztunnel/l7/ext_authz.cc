@@ -10,8 +10,7 @@ namespace zmesh::l7 {
 namespace asio = boost::asio;
 
 asio::awaitable<ExtAuthzVerdict> check_ext_authz(transport::ProxyContext& ctx,
-                                                 transport::WorkerState& worker,
-                                                 WorkerCache& cache,
+                                                 transport::WorkerState& worker, WorkerCache& cache,
                                                  std::shared_ptr<const transport::PodNetns> pod,
                                                  const state::Workload* source,
                                                  const state::ExtAuthzHttpProvider& provider,

@@ -21,7 +21,9 @@ bool any_matches(const std::vector<std::string>& patterns, std::string_view name
                      [&](const std::string& p) { return header_pattern_matches(p, name); });
 }
 
-std::string_view view_of(boost::beast::string_view s) { return {s.data(), s.size()}; }
+std::string_view view_of(boost::beast::string_view s) {
+  return {s.data(), s.size()};
+}
 
 // Headers of an authorizer's denial that never reach the client as such: the body is
 // re-framed for the client's connection.
@@ -50,7 +52,8 @@ bool header_pattern_matches(std::string_view pattern, std::string_view name) {
   }
   if (pattern.size() > 1 && pattern.front() == '*') {
     auto suffix = pattern.substr(1);
-    return name.size() >= suffix.size() && iequals(name.substr(name.size() - suffix.size()), suffix);
+    return name.size() >= suffix.size() &&
+           iequals(name.substr(name.size() - suffix.size()), suffix);
   }
   return iequals(pattern, name);
 }
