@@ -2,6 +2,7 @@
 reach the destination's app, is it refused, and a second app port to aim port-level rules at."""
 from __future__ import annotations
 
+import json
 import os
 
 from zlab import APP_PORT, LabError, kube, wait_for
@@ -51,3 +52,17 @@ def remove_policies(lab, filename: str) -> None:
             os.unlink(os.path.join(n.config_dir, filename))
         except FileNotFoundError:
             pass
+
+
+def audit_entries(node) -> list[dict]:
+    """The node's --audit-log records so far."""
+    try:
+        with open(node.audit_log) as f:
+            return [json.loads(line) for line in f if line.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def find_audit(node, pred, timeout: float = 10.0) -> dict:
+    return wait_for(lambda: next((e for e in audit_entries(node) if pred(e)), None), timeout, 0.1,
+                    f"audit record on {node.name}")

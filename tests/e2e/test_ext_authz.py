@@ -27,7 +27,7 @@ import sys
 import pytest
 
 from conftest import find_access, make_lab
-from policy_checks import remove_policies, write_policies
+from policy_checks import audit_entries, remove_policies, write_policies
 from zlab import MESH_NS, kube, metric_sum, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -127,14 +127,6 @@ def request(lab, path: str, method: str = "GET", headers=()) -> dict:
 def checks(lab) -> list[dict]:
     with open(lab.authorizer_log) as f:
         return [j for j in (json.loads(l) for l in f if l.startswith("{")) if "check" in j]
-
-
-def audit_entries(node) -> list[dict]:
-    try:
-        with open(node.audit_log) as f:
-            return [json.loads(line) for line in f if line.strip()]
-    except FileNotFoundError:
-        return []
 
 
 def test_custom_denies_and_allows_through_the_authorizer(lab, policy):

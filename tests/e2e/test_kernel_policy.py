@@ -7,9 +7,10 @@ Proves, in the 2-node lab with real daemons (destination pod-1-0 on node1, clien
   node1 counts it in zmesh_kernel_policy_denials_total{pod,policy} and `zmeshctl kernel-policies`
   (with the count), while node1's daemon never saw it (no access line, no decision counted);
   pod-0-0 (HBONE from its own pod IP) and pod-1-1 (not selected) are untouched;
-- the same DENY naming a mesh pod's address refuses that pod's new HBONE connections to 15008 in
-  the kernel (the port-independent part holds on HBONE; a stream on a connection opened before
-  meets ztunnel's check);
+- the same DENY naming a mesh pod's address refuses that pod over HBONE: a new connection to
+  15008 in the kernel (the port-independent part), a stream on an HBONE connection pooled
+  before the policy in ztunnel (401); which one a run meets depends on node0's pool, so either
+  record is accepted (the kernel's HBONE check alone: tests/bpf/kernel_policy_test.cc);
 - an ALLOW of one /32 refuses other sources in the kernel ("no ALLOW policy matched") and lets the
   listed one through; a DENY on a port refuses only that port;
 - PeerAuthentication STRICT refuses plaintext in the kernel while mesh traffic passes;
@@ -126,15 +127,22 @@ def test_deny_ip_block_refused_in_kernel(lab, policy):
     assert_holds("plain-0-0 reaches pod-1-1", lambda: reaches(plain, other))
 
 
-def test_deny_ip_block_refuses_hbone_in_kernel(lab, policy):
+def test_deny_ip_block_refuses_hbone(lab, policy):
     a, b, dst = lab.pod("pod-0-0"), lab.pod("pod-0-1"), lab.pod("pod-1-0")
     before = Snapshot(lab)
     policy(authz("deny-b", "DENY", [{"from": [{"source": {"ipBlocks": [f"{b.ip}/32"]}}]}], {"app": dst.name}))
     wait_state("pod-0-1 refused", lambda: refused(b, dst))
     assert_holds("pod-0-1 refused", lambda: refused(b, dst))
-    # a new HBONE connection (from pod-0-1's own address to 15008) meets the kernel's check; a
-    # stream on an HBONE connection opened before the policy meets ztunnel's (401)
-    wait_metric_delta(lab, before, "node1", DENIALS, 1, pod=dst.full_name, policy=f"{MESH_NS}/deny-b")
+    # Refused either way: a new HBONE connection from pod-0-1's address by the kernel, a stream
+    # on an HBONE connection node0 pooled before the policy by ztunnel (401), so which one
+    # counts depends on the pool; the kernel's HBONE check itself is proven in
+    # tests/bpf/kernel_policy_test.cc. Both name the policy.
+    def counted() -> bool:
+        kernel = metric_sum(dst.node.metrics(), DENIALS, pod=dst.full_name, policy=f"{MESH_NS}/deny-b")
+        daemon = any(e.get("src.identity") == b.identity and "explicitly denied by: mesh/deny-b" in e.get("error", "")
+                     for e in dst.node.access_log_entries())
+        return kernel > before.sum("node1", DENIALS, pod=dst.full_name, policy=f"{MESH_NS}/deny-b") or daemon
+    wait_state("the refusal counted by the kernel or logged by ztunnel", counted)
     assert_holds("pod-0-0 allowed", lambda: reaches(a, dst))
 
 

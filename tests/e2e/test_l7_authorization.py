@@ -33,6 +33,7 @@ import time
 import pytest
 
 from conftest import find_access, make_lab
+from policy_checks import audit_entries, find_audit
 from zlab import MESH_NS, kube, metric_sum, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -126,19 +127,6 @@ def dst_requests(lab, **match) -> float:
 
 def decisions(lab, **match) -> float:
     return metric_sum(lab.node("node1").metrics(), "zmesh_authorization_decisions_total", **match)
-
-
-def audit_entries(node) -> list[dict]:
-    try:
-        with open(node.audit_log) as f:
-            return [json.loads(line) for line in f if line.strip()]
-    except FileNotFoundError:
-        return []
-
-
-def find_audit(node, pred, timeout: float = 10.0) -> dict:
-    return wait_for(lambda: next((e for e in audit_entries(node) if pred(e)), None), timeout, 0.1,
-                    f"audit record on {node.name}")
 
 
 def principal(pod) -> str:
