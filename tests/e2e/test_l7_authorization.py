@@ -21,7 +21,8 @@ plaintext). Proves, with real clients (Python http.client, curl, grpcio):
 - allow-nothing (empty spec) vs allow-all (rules [{}]); DENY rules [{}];
 - AUDIT writes audit records and decides nothing;
 - gRPC: an ALLOW on one method's path; another method gets PERMISSION_DENIED (status 7);
-- a policy change applies to the next request on a connection that stays open.
+- a policy change applies to the next request on a connection that stays open;
+- targetRefs: a policy attached to the Service applies at its pods, on its port.
 """
 from __future__ import annotations
 
@@ -285,3 +286,21 @@ def test_policy_change_applies_to_next_request_on_open_connection(lab, policy):
     out = json.loads(open(log).read().strip().splitlines()[-1])
     assert out["statuses"][0] == 200 and out["statuses"][-1] == 403, out
     assert not out["reconnected"], out
+
+
+def test_target_refs_service_attached_policy(lab, policy):
+    """A policy attached to the Service `products` (targetRefs, as Istio attaches it to the
+    Service's waypoint) applies at its pods on the Service's port; `greeter`'s port on the same
+    pod is untouched."""
+    p = authz("products-read", "ALLOW", [{"to": [{"operation": {"methods": ["GET"]}}]}])
+    del p["spec"]["selector"]
+    p["spec"]["targetRefs"] = [{"kind": "Service", "group": "", "name": "products"}]
+    policy(p)
+    assert statuses(lab, "/t") == {200: 1}
+    r = request(lab, "/t", method="POST")
+    assert r["status"] == {403: 1} and r["sample"][403]["body"] == "RBAC: access denied", r
+    dst = lab.pod("pod-1-0")
+    assert statuses(lab, "/t", host=dst.ip, method="POST") == {403: 1}  # to the pod's port too
+    e = find_access(dst.node, lambda e: e.get("reporter") == "destination" and e.get("path") == "/t"
+                    and e.get("response_code") == 403)
+    assert e["response_code_details"] == "rbac_access_denied_matched_policy[none]", e

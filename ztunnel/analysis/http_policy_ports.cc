@@ -51,7 +51,7 @@ std::vector<Finding> http_rules_on_l4_ports(const routing::L7Config& config) {
   std::set<std::string> served_http;  // policies that meet an HTTP port somewhere
   for (const auto& w : snapshot.workloads()) {
     if (!w->ambient || w->host_network) continue;  // only the mesh's pods meet ztunnel
-    auto applicable = snapshot.authz_policies().policies_for(w->namespace_, w->labels);
+    auto applicable = snapshot.authz_policies_for(*w);
     bool http = has_http_port(config, *w);
     for (const auto* list :
          {&applicable.deny, &applicable.allow, &applicable.audit, &applicable.dry_run}) {

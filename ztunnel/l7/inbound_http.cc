@@ -223,8 +223,7 @@ bool refuse_early(Inbound& in, Request& request, Handled& h, Admission& a) {
   // CUSTOM first (Istio's order): the first one whose rules match sends the request to its
   // external authorizer; one whose provider is not an envoyExtAuthzHttp of meshConfig denies
   // (istiod turns such a policy into a deny-all).
-  auto policies =
-      snapshot->authz_policies().policies_for(destination->namespace_, destination->labels);
+  auto policies = snapshot->authz_policies_for(*destination, in.conn.app.port());
   if (policies.custom.empty()) return false;
   HttpAuthzInput input(in.conn.view, request, a.caller ? &*a.caller : nullptr, trusted_hops(a));
   if (!input.path_ok()) return false;  // the next stage answers 400
@@ -267,8 +266,7 @@ bool refuse_rbac(Inbound& in, Request& request, Handled& h, const Admission& a) 
   if (!a.destination) return false;
   const unsigned version = request.version();
   const bool grpc = is_grpc_request(request);
-  auto policies =
-      a.snapshot->authz_policies().policies_for(a.destination->namespace_, a.destination->labels);
+  auto policies = a.snapshot->authz_policies_for(*a.destination, in.conn.app.port());
   HttpAuthzInput input(in.conn.view, request, a.caller ? &*a.caller : nullptr, trusted_hops(a));
   auto verdict = authorize_http(policies, input);
   if (verdict.decision) account(in, *verdict.decision, input);

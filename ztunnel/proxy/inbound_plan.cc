@@ -23,11 +23,11 @@ InboundPlan refuse(InboundPlan plan, InboundPlan::Action action, std::string rea
   return plan;
 }
 
-bool needs_requests(const state::Snapshot& snapshot, const state::Workload& w) {
+bool needs_requests(const state::Snapshot& snapshot, const state::Workload& w, uint16_t port) {
   const auto& authz = snapshot.authz_policies();
   return rbac::decided_per_request(
       snapshot, w,
-      authz.empty() ? state::ApplicablePolicies{} : authz.policies_for(w.namespace_, w.labels));
+      authz.empty() ? state::ApplicablePolicies{} : snapshot.authz_policies_for(w, port));
 }
 
 }  // namespace
@@ -59,7 +59,8 @@ InboundPlan plan_inbound(const state::Snapshot& snapshot, const InboundFacts& fa
     return refuse(std::move(plan), Action::kRefuseStrict,
                   "plaintext refused: PeerAuthentication STRICT", 400, true);
   // AuthorizationPolicy on requests, RequestAuthentication: the HTTP pipeline decides each one.
-  if (plan.destination && facts.config && needs_requests(snapshot, *plan.destination) &&
+  if (plan.destination && facts.config &&
+      needs_requests(snapshot, *plan.destination, facts.dst.port()) &&
       routing::inbound_speaks_http(*facts.config, *plan.destination, facts.dst.port())) {
     plan.action = Action::kHttp;
     return plan;

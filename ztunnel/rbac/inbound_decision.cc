@@ -28,7 +28,7 @@ std::optional<Decision> authorize_inbound(const state::Snapshot& snapshot,
                                           const ConnectionView& view) {
   const auto& all = snapshot.authz_policies();
   if (all.empty()) return std::nullopt;
-  auto applicable = all.policies_for(destination.namespace_, destination.labels);
+  auto applicable = snapshot.authz_policies_for(destination, view.dst_port);
   if (applicable.empty()) return std::nullopt;
   return authorize(applicable, view);
 }
@@ -40,7 +40,7 @@ std::optional<std::string> recheck_denial(const state::Snapshot& snapshot,
     return "PeerAuthentication STRICT refuses plaintext";
   const auto& all = snapshot.authz_policies();
   if (all.empty()) return std::nullopt;
-  auto applicable = all.policies_for(destination.namespace_, destination.labels);
+  auto applicable = snapshot.authz_policies_for(destination, view.dst_port);
   if (applicable.empty()) return std::nullopt;
   auto decision = enforce(applicable, view);
   if (decision.allowed) return std::nullopt;

@@ -191,7 +191,16 @@ std::optional<KernelPodPolicy> compile_pod(const state::Snapshot& snapshot,
   const auto& all = snapshot.authz_policies();
   auto applicable =
       all.empty() ? state::ApplicablePolicies{} : all.policies_for(w.namespace_, w.labels);
-  if (decided_per_request(snapshot, w, applicable)) {
+  // Policies attached to a Service hold on that Service's ports only: never compiled (the
+  // kernel's slots are per pod), and an ALLOW among them leaves the allow list to the daemon.
+  const auto with_services =
+      all.empty() ? state::ApplicablePolicies{} : snapshot.authz_policies_for(w);
+  const bool service_allow = with_services.allow.size() != applicable.allow.size();
+  for (const auto* list : {&with_services.deny, &with_services.allow})
+    for (const auto* p : *list)
+      if (!p->selects_workloads())
+        out.left_to_daemon.push_back(policy_key(*p) + ": attached to a Service (its ports only)");
+  if (decided_per_request(snapshot, w, with_services)) {
     out.left_to_daemon.push_back(
         "AuthorizationPolicy decided per request on HTTP ports (an HTTP attribute or a "
         "RequestAuthentication): a denied request is answered 403, not reset");
@@ -213,7 +222,7 @@ std::optional<KernelPodPolicy> compile_pod(const state::Snapshot& snapshot,
         }
       }
     }
-    allow_list = !applicable.allow.empty();
+    allow_list = !applicable.allow.empty() && !service_allow;
     for (const auto* p : applicable.allow) {
       for (const auto& rule : p->rules) {
         auto compiled = compile_rule(rule);

@@ -17,6 +17,8 @@
 //   action names an HTTP attribute: rbac::decided_per_request) gets no AuthorizationPolicy in
 //   the kernel: there a denial is a 403 on a kept
 //   connection, not a reset (STRICT still applies: it is refused before any request);
+// - a policy attached to a Service (targetRefs) holds on that Service's ports only: never
+//   compiled, and an ALLOW among them leaves the allow list to the daemon;
 // - dry-run policies are never compiled; AUDIT and CUSTOM are no kernel business.
 // The result is already in the kernel's shape: rule slots (bits), and per pod the source
 // prefixes (longest match) and ports with the slots that hold there.

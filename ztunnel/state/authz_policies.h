@@ -42,8 +42,10 @@ class AuthzPolicies {
   //   `selector: {}` selects like no selector;
   // - a policy in `root_namespace` applies mesh-wide, its selector matched in every
   //   namespace;
-  // - policies with targetRef(s) are for waypoints and gateways: ztunnel ignores them, so
-  //   they are left out here.
+  // - a policy with targetRef(s) of kind Service (group "" or "core"; Istio attaches it to
+  //   the Service's waypoint) applies, since this node proxy plays the waypoint's part, to the
+  //   traffic of that Service (same namespace) at its workloads: service_targets(); other
+  //   targetRef kinds (Gateway, GatewayClass, ServiceEntry) are for gateways and are left out.
   // Within an action, root-namespace policies come first, then the namespace's, each
   // group oldest first (creationTimestamp, then name: state/oldest_first.h).
   AuthzPolicies(const std::vector<AuthorizationPolicy>& policies,
@@ -54,8 +56,14 @@ class AuthzPolicies {
   // namespace; allocates only for the lists that are not empty.
   ApplicablePolicies policies_for(const std::string& ns, const Labels& labels) const;
 
+  // Adds the policies attached to Service `ns`/`service` by targetRef(s).
+  void add_service_targets(const std::string& ns, const std::string& service,
+                           ApplicablePolicies& out) const;
+  // Whether some policy of `ns` is attached to a Service.
+  bool has_service_targets(const std::string& ns) const { return service_ns_.count(ns) != 0; }
+
   // True when no policy applies anywhere (the common fast path: allow everything).
-  bool empty() const { return mesh_.empty() && by_ns_.empty(); }
+  bool empty() const { return mesh_.empty() && by_ns_.empty() && by_service_.empty(); }
 
  private:
   struct Entry {
@@ -64,8 +72,10 @@ class AuthzPolicies {
   };
   static void add(const std::vector<Entry>& entries, const Labels& labels, ApplicablePolicies& out);
 
-  std::vector<Entry> mesh_;                                    // the root namespace's
-  std::unordered_map<std::string, std::vector<Entry>> by_ns_;  // the other namespaces'
+  std::vector<Entry> mesh_;                                         // the root namespace's
+  std::unordered_map<std::string, std::vector<Entry>> by_ns_;       // the other namespaces'
+  std::unordered_map<std::string, std::vector<Entry>> by_service_;  // "ns/service" -> attached
+  std::unordered_map<std::string, size_t> service_ns_;  // namespaces with attached policies
 };
 
 }  // namespace zmesh::state

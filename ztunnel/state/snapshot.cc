@@ -71,20 +71,56 @@ std::optional<Target> Snapshot::resolve(const boost::asio::ip::tcp::endpoint& or
   return Target{workload_by_ip(ip), nullptr, {ip, orig_dst.port()}};
 }
 
+namespace {
+
+// A Service of the workload's namespace selects it: by label selector, or (no selector) its
+// EndpointSlices name it.
+bool service_selects(const ServiceInfo& svc, const Workload& w) {
+  if (!svc.selector.empty()) return selector_matches(svc.selector, w.labels);
+  return std::any_of(svc.endpoints.begin(), svc.endpoints.end(),
+                     [&](const auto& e) { return e->uid == w.uid; });
+}
+
+}  // namespace
+
 const ServiceInfo* Snapshot::service_for_port(const Workload& workload, uint16_t port) const {
   const auto* state = namespaces_.find(workload.namespace_);
   if (state == nullptr) return nullptr;
   for (const auto& [name, svc] : (*state)->service_infos) {
-    bool selected = !svc->selector.empty()
-                        ? selector_matches(svc->selector, workload.labels)
-                        : std::any_of(svc->endpoints.begin(), svc->endpoints.end(),
-                                      [&](const auto& w) { return w->uid == workload.uid; });
-    if (!selected) continue;
+    if (!service_selects(*svc, workload)) continue;
     for (const auto& sp : svc->ports) {
       if (target_port_on(sp, workload) == port) return svc.get();
     }
   }
   return nullptr;
+}
+
+ApplicablePolicies Snapshot::authz_policies_for(const Workload& w,
+                                                std::optional<uint16_t> port) const {
+  auto out = authz_->policies_for(w.namespace_, w.labels);
+  if (!authz_->has_service_targets(w.namespace_)) return out;
+  const auto* state = namespaces_.find(w.namespace_);
+  if (state == nullptr) return out;
+  ApplicablePolicies attached;
+  for (const auto& [name, svc] : (*state)->service_infos) {
+    if (!service_selects(*svc, w)) continue;
+    if (port && std::none_of(svc->ports.begin(), svc->ports.end(),
+                             [&](const ServicePort& sp) { return target_port_on(sp, w) == *port; }))
+      continue;
+    authz_->add_service_targets(w.namespace_, svc->name, attached);
+  }
+  // A policy attached to two Services selecting `w` (or naming one twice) counts once.
+  auto merge = [](std::vector<const AuthorizationPolicy*>& into,
+                  const std::vector<const AuthorizationPolicy*>& more) {
+    for (const auto* p : more)
+      if (std::find(into.begin(), into.end(), p) == into.end()) into.push_back(p);
+  };
+  merge(out.custom, attached.custom);
+  merge(out.deny, attached.deny);
+  merge(out.allow, attached.allow);
+  merge(out.audit, attached.audit);
+  merge(out.dry_run, attached.dry_run);
+  return out;
 }
 
 MtlsMode Snapshot::mtls_mode(const Workload& w, uint16_t port) const {

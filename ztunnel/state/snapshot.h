@@ -128,6 +128,13 @@ class Snapshot {
 
   // The AuthorizationPolicies that apply to a workload, by action (AuthzPolicies::policies_for).
   const AuthzPolicies& authz_policies() const { return *authz_; }
+  // The AuthorizationPolicies that apply to `w`'s inbound traffic: policies_for (selector,
+  // namespace, root namespace), plus those attached by targetRef to a Service of its namespace
+  // that selects `w`: for traffic to `port` (the workload's own port) when given, only if the
+  // Service has a port targeting it; without a port, those of every such Service. Costs the
+  // namespace's services only when a policy there is attached to a Service.
+  ApplicablePolicies authz_policies_for(const Workload& w,
+                                        std::optional<uint16_t> port = std::nullopt) const;
 
   // The jwtRules of the RequestAuthentications that apply to a workload, and every jwksUri
   // (RequestAuthns); shared with the previous snapshot while no RequestAuthentication changes.
