@@ -18,6 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lab"))
 
 from zlab import Lab, LabError, metric_sum, reap_stale, wait_for  # noqa: E402
+from zlab.jaeger import Jaeger  # noqa: E402
 
 MiB = 1 << 20
 
@@ -43,6 +44,8 @@ def pytest_runtest_makereport(item, call):
         for lab in labs:
             for n in lab.nodes:
                 rep.sections.append((f"{lab.id} {n.name} ztunnel log", n.log_tail(60)))
+        for j in (v for v in item.funcargs.values() if isinstance(v, Jaeger)):
+            rep.sections.append((f"jaeger {j.name} log", j.log_tail(60)))
 
 
 def make_lab(name: str, **kw) -> Lab:
