@@ -122,6 +122,23 @@ def find_access(node, pred, timeout: float = 10.0) -> dict:
         raise AssertionError(f"no matching access-log entry on {node.name}; last entries: {tail}") from None
 
 
+L7_CLIENT = os.path.join(HERE, "l7_client.py")
+
+
+def l7_request(pod, host: str, port: int, path: str, method: str = "GET", headers=()) -> dict:
+    """One request by l7_client.py from `pod`: its summary with integer status keys
+    ({"status": {code: n}, "sample": {code: {"headers", "body"}}, ...})."""
+    args = [sys.executable, L7_CLIENT, host, str(port), path, "--method", method]
+    for h in headers:
+        args += ["--header", h]
+    cp = pod.run(args, timeout=120, check=False)
+    assert cp.returncode == 0, cp.stderr
+    out = json.loads(cp.stdout.strip().splitlines()[-1])
+    out["status"] = {int(k): v for k, v in out["status"].items()}
+    out["sample"] = {int(k): v for k, v in out["sample"].items()}
+    return out
+
+
 def entry_bytes(e: dict) -> set:
     return {e.get("bytes_sent"), e.get("bytes_recv")}
 

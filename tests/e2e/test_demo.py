@@ -9,7 +9,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEMO = os.path.join(HERE, "..", "lab", "demo.py")
-TITLES = ("pod -> pod across nodes", "L7 in the source node's ztunnel", "mutual TLS",
+TITLES = ("pod -> pod across nodes", "L7 in the source node's ztunnel", "mutual TLS", "distributed tracing",
           "live redirected connections", "daemon status", "metrics", "access logs")
 
 
@@ -43,3 +43,8 @@ def test_demo_completes_every_step():
     assert "GET /private without x-ext-authz      -> 403 denied by ext_authz" in out, out
     assert "GET /private with x-ext-authz: allow  -> 200" in out, out
     assert "PeerAuthentication STRICT  STRICT" in out, out
+    # Tracing: the app saw the headers, both access lines and Jaeger (scripts/test builds it) the
+    # trace: node0's client span and node1's server span.
+    assert "node1 access line (destination): trace_id" in out, out
+    assert "Jaeger (in plain/plain-1-0)" in out, out
+    assert " client " in out and " server " in out and "node ztunnel~node1" in out, out

@@ -22,16 +22,15 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 
 import pytest
 
-from conftest import find_access, make_lab
+from conftest import find_access, l7_request, make_lab
 from policy_checks import audit_entries, remove_policies, write_policies
 from zlab import MESH_NS, kube, metric_sum, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BACKEND, CLIENT = os.path.join(HERE, "l7_backend.py"), os.path.join(HERE, "l7_client.py")
+BACKEND = os.path.join(HERE, "l7_backend.py")
 AUTHORIZER = os.path.join(HERE, "ext_authz_server.py")
 PRODUCTS_IP, AUTHZ_IP, PORT, AUTHZ_PORT, DEAD_PORT = "10.96.61.10", "10.96.61.11", 9080, 8000, 8001
 POLICY_FILE = "ext-authz.yaml"
@@ -113,15 +112,7 @@ def policy(lab):
 
 
 def request(lab, path: str, method: str = "GET", headers=()) -> dict:
-    args = [sys.executable, CLIENT, PRODUCTS_IP, str(PORT), path, "--method", method]
-    for h in headers:
-        args += ["--header", h]
-    cp = lab.pod("pod-0-0").run(args, timeout=120, check=False)
-    assert cp.returncode == 0, cp.stderr
-    out = json.loads(cp.stdout.strip().splitlines()[-1])
-    out["status"] = {int(k): v for k, v in out["status"].items()}
-    out["sample"] = {int(k): v for k, v in out["sample"].items()}
-    return out
+    return l7_request(lab.pod("pod-0-0"), PRODUCTS_IP, PORT, path, method, headers)
 
 
 def checks(lab) -> list[dict]:

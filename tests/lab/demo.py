@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import demo_cni  # noqa: E402
 import demo_l7  # noqa: E402
 import demo_security  # noqa: E402
+import demo_tracing  # noqa: E402
 from zlab import APP_PORT, Lab, LabError, wait_for  # noqa: E402
 from zlab.host import run  # noqa: E402
 
@@ -121,6 +122,9 @@ def main() -> int:
 
         title("L7 security in the destination node's ztunnel: AuthorizationPolicy per request, JWT, audit")
         step("L7 security", lambda: demo_security.show(lab))
+
+        title("distributed tracing: one trace through both ztunnels, to a real collector")
+        step("tracing", lambda: demo_tracing.show(lab))
 
         title("mutual TLS: workload certificates, and PeerAuthentication STRICT refusing plaintext")
         step("mutual TLS", mutual_tls)

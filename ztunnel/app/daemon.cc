@@ -14,6 +14,7 @@
 #include "app/endpoints.h"
 #include "app/jwks_fetcher.h"
 #include "app/kernel_policy_sync.h"
+#include "app/trace_sink.h"
 #include "bpf/datapath.h"
 #include "bpf/zmesh.h"
 #include "ca/remote_ca_source.h"
@@ -137,12 +138,14 @@ int run_daemon(const Options& o) {
   jwt::JwksStore jwks;  // RequestAuthentication keys, read by the workers
   app::JwksFetcher jwks_fetcher(control.get_executor(), jwks,
                                 {o.jwks_refresh, o.jwks_ca_file, std::chrono::milliseconds(5000)});
+  telemetry::TraceExporter tracer;  // spans of traced requests, sent off the request path
+  metrics.add_collector([&tracer] { return tracer.render_prometheus(); });
   transport::WorkerPool pool(o.workers);
   std::vector<transport::WorkerState> workers(o.workers);
   transport::ProxyContext ctx{o.node,          store,          **datapath,
                               metrics,         access_log,     transport::SocketFactory(ZMESH_MARK),
                               secrets,         o.trust_domain, hbone_options(o),
-                              audit_log.get(), &jwks};
+                              audit_log.get(), &jwks,          &tracer};
   for (size_t i = 0; i < workers.size(); ++i) {
     workers[i].index = i;
     workers[i].routes = routing::WorkerRoutes(&l7_configs, i);
@@ -155,6 +158,7 @@ int run_daemon(const Options& o) {
 
   state::Snapshot::PolicySets checked_policies;  // what open connections last met
   KernelPolicySync kernel_policy(**datapath, o.node);
+  TraceSinkSync trace_sink(tracer);
   auto source = open_config_source(o, control, [&](auto snapshot) {
     auto l7_config = l7_configs.prepare(snapshot);  // before workers can see the snapshot
     store.publish(snapshot);
@@ -170,6 +174,7 @@ int run_daemon(const Options& o) {
     sync_connection_limits(**datapath, *l7_config);
     jwks_fetcher.on_snapshot(*snapshot);
     kernel_policy.on_snapshot(*snapshot);
+    trace_sink.on_snapshot(*snapshot);
   });
   if (!source) return fail("config: " + source.error().message);
   if (auto r = (*source)->start(); !r) return fail("config: " + r.error().message);

@@ -98,7 +98,7 @@ asio::awaitable<void> route_one(Downstream& d, Request& request, Handled& handle
   routing::L7Target now = d.target;
   if (auto s = snapshot->service_by_host(d.target.service->hostname)) now.service = s;
 
-  note_request(request, facts);
+  note_request(request, snapshot->tracing(), d.worker.trace_rng, facts);
   const unsigned version = request.version();
   const auto upgrade = upgrade_kind(request);
   if (version != 10 && request.find(http::field::host) == request.end()) {

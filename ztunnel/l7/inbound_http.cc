@@ -334,7 +334,7 @@ asio::awaitable<void> serve_h2_request(Inbound& in, Request& request, Response& 
   auto started = std::chrono::steady_clock::now();
   auto facts = std::make_unique<RequestFacts>();
   auto handled = std::make_unique<Handled>();
-  note_request(request, *facts);
+  note_request(request, in.ctx.store.current()->tracing(), in.worker.trace_rng, *facts);
   co_await handle(in, request, *handled);
   facts->response_bytes = handled->response.body().size();
   if (gone()) {
@@ -383,7 +383,7 @@ asio::awaitable<void> serve_http1(Inbound& in, transport::UpstreamChannel& clien
     const bool head = request->method() == http::verb::head;
     auto facts = std::make_unique<RequestFacts>();
     auto handled = std::make_unique<Handled>();
-    note_request(*request, *facts);
+    note_request(*request, in.ctx.store.current()->tracing(), in.worker.trace_rng, *facts);
     co_await handle(in, *request, *handled);
     auto& response = handled->response;
     if (handled->upstream.tunnel && response.result_int() == 101) {

@@ -178,6 +178,7 @@ std::string access_line(const Ends& ends, const RequestFacts& facts) {
   j.add("path", facts.path);
   j.add("protocol", facts.protocol);
   j.add("reporter", p.reporter);
+  j.add("request_id", facts.trace.request_id);
   j.add("response_code", handled.response.result_int());
   add_nonempty("response_code_details", handled.details);
   j.add("response_flags", handled.flags.empty() ? std::string_view("-") : handled.flags);
@@ -189,12 +190,55 @@ std::string access_line(const Ends& ends, const RequestFacts& facts) {
   if (p.source) j.add("src.pod", p.source->uid);
   if (p.source) add_nonempty("src.workload", p.source->workload_name);
   j.add("timestamp", telemetry::access_log_timestamp());
+  j.add("trace_id", telemetry::to_hex(facts.trace.span.trace_id));
   return j.finish();
+}
+
+// The port of "ip:port" (0 when there is none).
+uint16_t port_of(const std::string& addr) {
+  auto colon = addr.rfind(':');
+  if (colon == std::string::npos) return 0;
+  unsigned v = 0;
+  for (char c : addr.substr(colon + 1)) {
+    if (c < '0' || c > '9') return 0;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  return v > 65535 ? 0 : static_cast<uint16_t>(v);
+}
+
+void write_span(transport::ProxyContext& ctx, const Ends& ends, const RequestFacts& facts) {
+  const Handled& h = ends.handled;
+  const bool server = ends.client.reporter == "destination";
+  SpanFacts f;
+  f.kind = server ? telemetry::SpanKind::kServer : telemetry::SpanKind::kClient;
+  f.peers = &ends.client;
+  f.method = facts.method;
+  f.url = "http://" + facts.authority + facts.path;
+  f.protocol = facts.protocol;
+  f.user_agent = facts.user_agent;
+  f.status = h.response.result_int();
+  f.flags = h.flags;
+  f.route_name = h.route_name;
+  f.upstream_addr = ends.dst_addr();
+  f.attempts = h.upstream.attempts;
+  f.request_bytes = facts.request_bytes;
+  f.response_bytes = facts.response_bytes;
+  f.destination = ends.destination() ? ends.destination() : ends.client.destination;
+  f.service = ends.service();
+  f.authority = facts.authority;
+  f.port = port_of(ends.client.dst_addr);
+  std::string port = std::to_string(f.port);
+  if (server)
+    f.upstream_cluster = "inbound|" + port + "||";
+  else if (f.service)
+    f.upstream_cluster = "outbound|" + port + "||" + f.service->hostname;
+  finish_span(ctx, facts.trace, f);
 }
 
 }  // namespace
 
-void note_request(const Request& request, RequestFacts& facts) {
+void note_request(Request& request, const state::TracingSettings& tracing, upstream::Rng& rng,
+                  RequestFacts& facts) {
   facts.method = std::string(request.method_string());
   facts.path = std::string(request.target());
   facts.authority = std::string(request[http::field::host]);
@@ -202,6 +246,9 @@ void note_request(const Request& request, RequestFacts& facts) {
   const unsigned version = request.version();
   facts.protocol = version == 20 ? "HTTP/2" : version == 10 ? "HTTP/1.0" : "HTTP/1.1";
   facts.grpc = is_grpc_request(request);
+  auto ua = request.find(http::field::user_agent);
+  if (ua != request.end()) facts.user_agent = std::string(ua->value());
+  facts.trace = begin_trace(request, tracing, rng);
 }
 
 void report_request(transport::ProxyContext& ctx, transport::WorkerState& worker,
@@ -211,6 +258,7 @@ void report_request(transport::ProxyContext& ctx, transport::WorkerState& worker
   counters_for(ctx, worker, cache, ends, facts)
       .record(facts.duration, facts.request_bytes, facts.response_bytes);
   ctx.access_log.write_line(access_line(ends, facts));
+  if (facts.trace.report) write_span(ctx, ends, facts);
 }
 
 }  // namespace zmesh::l7

@@ -21,6 +21,7 @@
 #include "state/mtls_policies.h"
 #include "state/object.h"
 #include "state/request_authns.h"
+#include "state/tracing_settings.h"
 
 namespace zmesh::state {
 
@@ -144,6 +145,8 @@ class Snapshot {
   // defaults without one. Shared with the previous snapshot while it does not change.
   const MeshConfig& mesh_config() const { return *mesh_config_; }
   std::shared_ptr<const MeshConfig> mesh_config_ptr() const { return mesh_config_; }
+  // What meshConfig says about tracing (state/tracing_settings.h), computed once per change.
+  const TracingSettings& tracing() const { return tracing_; }
 
   // The compiled PeerAuthentication and AuthorizationPolicy sets: the same pointers as the
   // previous snapshot's when no policy changed (an incremental compile keeps them).
@@ -218,6 +221,7 @@ class Snapshot {
   std::shared_ptr<const AuthzPolicies> authz_ = std::make_shared<const AuthzPolicies>();
   std::shared_ptr<const RequestAuthns> request_authns_ = std::make_shared<const RequestAuthns>();
   std::shared_ptr<const MeshConfig> mesh_config_ = std::make_shared<const MeshConfig>();
+  TracingSettings tracing_ = tracing_settings(*mesh_config_);
 };
 
 // The index of T among Object's alternatives.

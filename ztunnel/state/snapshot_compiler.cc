@@ -155,6 +155,7 @@ void SnapshotCompiler::recompile_mesh_config() {
   if (!mesh) mesh = std::make_shared<const MeshConfig>();
   // An update that leaves it as it was (another key, a label) keeps the pointer.
   if (*mesh != *next_->mesh_config_) next_->mesh_config_ = std::move(mesh);
+  next_->tracing_ = tracing_settings(*next_->mesh_config_);
 }
 
 void SnapshotCompiler::recompile_ambient(const std::string& ns) {

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <random>
 #include <string>
 
 #include "bpf/datapath.h"
@@ -13,6 +14,7 @@
 #include "state/store.h"
 #include "telemetry/access_log.h"
 #include "telemetry/metrics.h"
+#include "telemetry/trace_exporter.h"
 #include "transport/inbound_watch.h"
 #include "transport/socket_factory.h"
 
@@ -32,8 +34,9 @@ struct ProxyContext {
   identity::SecretManager& secrets;
   std::string trust_domain;
   hbone::SessionOptions hbone_options;
-  telemetry::AccessLog* audit_log = nullptr;  // --audit-log: authorization audit records
-  const jwt::JwksStore* jwks = nullptr;       // RequestAuthentication keys (inline and fetched)
+  telemetry::AccessLog* audit_log = nullptr;   // --audit-log: authorization audit records
+  const jwt::JwksStore* jwks = nullptr;        // RequestAuthentication keys (inline and fetched)
+  telemetry::TraceExporter* tracer = nullptr;  // spans of traced requests; null: none written
 };
 
 // Per-worker mutable state; touched only by its own worker thread.
@@ -43,6 +46,9 @@ struct WorkerState {
   std::unique_ptr<hbone::ConnectionPool> hbone;  // outbound HBONE connections of this worker
   InboundWatch inbound;          // inbound connections, re-checked when policies change
   routing::WorkerRoutes routes;  // this worker's routing view (configs, destinations, randomness)
+  // Trace and request ids: seeded from the OS, so no two workers or daemons share a sequence
+  // (the routing randomness is seeded by worker index, for replayable tests).
+  upstream::Rng trace_rng{std::random_device{}() * 0x100000001ull ^ std::random_device{}()};
 };
 
 }  // namespace zmesh::transport

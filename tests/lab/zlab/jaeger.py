@@ -44,7 +44,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from .host import LAB_LOG_ROOT, LabError, StopWaiting, kill_popen, log, wait_for
+from .host import LAB_LOG_ROOT, LabError, StopWaiting, http_get, kill_popen, log, wait_for
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 JAEGER_GO_MOD = os.path.join(REPO, "scripts", "jaeger", "go.mod")
@@ -112,7 +112,7 @@ service:
         - pull:
             exporter:
               prometheus:
-                host: 127.0.0.1
+                host: {host}
                 port: {metrics_port}
     logs:
       level: info
@@ -128,19 +128,19 @@ extensions:
       traces: memstore
     enable_tracing: false
     http:
-      endpoint: 127.0.0.1:{query_port}
+      endpoint: {host}:{query_port}
     grpc:
-      endpoint: 127.0.0.1:{query_grpc_port}
+      endpoint: {host}:{query_grpc_port}
 
 receivers:
   otlp:
     protocols:
       grpc:
-        endpoint: 127.0.0.1:{otlp_grpc_port}
+        endpoint: {host}:{otlp_grpc_port}
       http:
-        endpoint: 127.0.0.1:{otlp_http_port}
+        endpoint: {host}:{otlp_http_port}
   zipkin:
-    endpoint: 127.0.0.1:{zipkin_port}
+    endpoint: {host}:{zipkin_port}
 
 processors:
   batch:
@@ -154,8 +154,15 @@ exporters:
 class Jaeger:
     """One Jaeger process on loopback; a context manager (start on enter, stop on exit)."""
 
-    def __init__(self, name: str = "jaeger", binary: str | None = None):
+    def __init__(self, name: str = "jaeger", binary: str | None = None, netns_path: str | None = None,
+                 host: str = "127.0.0.1"):
+        """netns_path: run inside that network namespace (a lab pod's: the daemons reach it as they
+        reach any pod), listening on `host` there (an address of that namespace, or 0.0.0.0) at
+        Jaeger's standard ports (the namespace is the test's own); the query API is read from
+        inside it too. Without: on the host's loopback at free ports."""
         self.name = name
+        self.netns_path = netns_path
+        self.host = host
         self.binary = binary or jaeger_path()
         self.log_dir = os.path.join(LAB_LOG_ROOT, f"jaeger-{name}-{secrets.token_hex(3)}")
         self.config_path = os.path.join(self.log_dir, "config.yaml")
@@ -174,11 +181,17 @@ class Jaeger:
 
     def start(self, timeout: float = 60.0) -> None:
         os.makedirs(self.log_dir, exist_ok=True)
+        if self.netns_path:
+            ports = [4317, 4318, 9411, 16686, 16685, 8888]  # Jaeger's own, in a namespace of ours
+        else:
+            ports = free_ports(6)
         (self.otlp_grpc_port, self.otlp_http_port, self.zipkin_port, self.query_port,
-         self.query_grpc_port, self.metrics_port) = free_ports(6)
+         self.query_grpc_port, self.metrics_port) = ports
         with open(self.config_path, "w") as f:
-            f.write(CONFIG.format(**self.ports()))
+            f.write(CONFIG.format(host=self.host, **self.ports()))
         cmd = [self.binary, "--config", f"file:{self.config_path}"]
+        if self.netns_path:
+            cmd = ["nsenter", f"--net={self.netns_path}", *cmd]
         # OTEL_* in our environment (an exporter endpoint, resource attributes) must not reach it.
         env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
         with open(self.log_path, "ab") as out:
@@ -219,14 +232,18 @@ class Jaeger:
     # ------------------------------------------------------------ endpoints
     @property
     def otlp_http_url(self) -> str:
-        return f"http://127.0.0.1:{self.otlp_http_port}/v1/traces"
+        return f"http://{self.host}:{self.otlp_http_port}/v1/traces"
 
     @property
     def zipkin_url(self) -> str:
-        return f"http://127.0.0.1:{self.zipkin_port}/api/v2/spans"
+        return f"http://{self.host}:{self.zipkin_port}/api/v2/spans"
 
     # ------------------------------------------------------------ query API
     def _get(self, path: str, timeout: float = 5.0) -> tuple[int, bytes]:
+        if self.netns_path:
+            host = "127.0.0.1" if self.host == "0.0.0.0" else self.host
+            status, text = http_get(self.netns_path, host, self.query_port, path, timeout)
+            return status, text.encode()
         req = urllib.request.Request(f"http://127.0.0.1:{self.query_port}{path}")
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:
