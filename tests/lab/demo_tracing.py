@@ -2,8 +2,9 @@
 source) writes a client span and node1's (the destination runs its HTTP pipeline for the
 ALLOW-by-method policy) a server span, its child; the app sees traceparent, B3 headers and an
 x-request-id; both access lines carry the trace id. Spans go to the meshConfig tracing provider:
-a real Jaeger (scripts/setup-jaeger; scripts/test builds it) in the plain pod plain-1-0 behind
-the Service plain/jaeger, when it is built here; without it the demo shows the propagation only."""
+a real Jaeger (scripts/setup-jaeger; scripts/demo and scripts/test build it) in the plain pod
+plain-1-0 behind the Service plain/jaeger; run as tests/lab/demo.py without it, the demo shows the
+propagation only."""
 from __future__ import annotations
 
 import contextlib
