@@ -84,7 +84,7 @@ sys.path.insert(0, HERE)
 
 import l7_bench as l7  # noqa: E402
 from l4_bench import hap_info, haproxy_cert  # noqa: E402
-from l7_bench import BUILD_LOCK, PORT, L7Bench, install_tools  # noqa: E402
+from l7_bench import BUILD_LOCK, PORT, L7Bench, fmt, install_tools  # noqa: E402
 from zlab import MESH_NS, kube, metric_sum, wait_for  # noqa: E402
 from zlab.host import run  # noqa: E402
 
@@ -454,17 +454,7 @@ class AuthzBench(L7Bench):
         return self.summary()
 
     def summary(self) -> int:
-        def vals(mode, conns, key):
-            return {r["rep"]: r[key] for r in self.raw if r["mode"] == mode and r["conns"] == conns
-                    and r.get(key) is not None and not r.get("error")}
-
-        def fmt(xs, nd=0):
-            xs = [x for x in xs if x is not None]
-            return f"{statistics.median(xs):.{nd}f} ({min(xs):.{nd}f}-{max(xs):.{nd}f})" if xs else "n/a"
-
-        def ratio(a, b, conns, key):
-            va, vb = vals(a, conns, key), vals(b, conns, key)
-            return [va[r] / vb[r] for r in va if r in vb and vb[r]]
+        vals, ratio = self.vals, self.ratio
 
         modes = self.a.modes
         hv = run(["haproxy", "-v"], check=False).stdout.split("\n")[0].split(" - ")[0]
@@ -505,14 +495,7 @@ class AuthzBench(L7Bench):
                 rr, pr = ratio("mesh-authz", "haproxy-authz", c, "rps"), ratio("mesh-authz", "haproxy-authz", c, "p99_us")
                 checks += [(f"c{c} requests/s mesh-authz/haproxy-authz >= 1.3", bool(rr) and statistics.median(rr) >= 1.3),
                            (f"c{c} p99 mesh-authz <= haproxy-authz", bool(pr) and statistics.median(pr) <= 1.0)]
-        lines.append("")
-        lines += [f"{'PASS' if ok else 'MISS'}  {name}" for name, ok in checks]
-        text = "\n".join(lines)
-        print("\n" + text)
-        with open(os.path.join(self.a.out, "summary.md"), "w") as f:
-            f.write(text + "\n")
-        print(f"\nraw results: {self.a.out}/raw.json, summary: {self.a.out}/summary.md")
-        return 0 if all(ok for _, ok in checks) else 3
+        return self.write_summary(lines, checks)
 
 
 def main() -> int:

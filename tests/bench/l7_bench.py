@@ -260,6 +260,14 @@ def build_grpc_server() -> str:
     return binary
 
 
+def fmt(xs, nd: int = 0) -> str:
+    """median (min-max) of the values that are not None, nd decimals; "n/a" for none."""
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return "n/a"
+    return f"{statistics.median(xs):.{nd}f} ({min(xs):.{nd}f}-{max(xs):.{nd}f})"
+
+
 class L7Bench:
     def __init__(self, args):
         self.a = args
@@ -608,19 +616,7 @@ class L7Bench:
         return self.summary()
 
     def summary(self) -> int:
-        def vals(mode, conns, key):
-            return {r["rep"]: r[key] for r in self.raw if r["mode"] == mode and r["conns"] == conns
-                    and r.get(key) is not None and not r.get("error")}
-
-        def fmt(xs, nd=0):
-            xs = [x for x in xs if x is not None]
-            if not xs:
-                return "n/a"
-            return f"{statistics.median(xs):.{nd}f} ({min(xs):.{nd}f}-{max(xs):.{nd}f})"
-
-        def ratio(a, b, conns, key):
-            va, vb = vals(a, conns, key), vals(b, conns, key)
-            return [va[r] / vb[r] for r in va if r in vb and vb[r]]
+        vals, ratio = self.vals, self.ratio
 
         modes = self.a.modes
         hv = run(["haproxy", "-v"], check=False).stdout.split("\n")[0].split(" - ")[0]
@@ -673,8 +669,22 @@ class L7Bench:
                 checks += [(f"c{c} requests/s mesh/haproxy-mtls >= 1.3", bool(rr) and statistics.median(rr) >= 1.3),
                            (f"c{c} p99 mesh <= haproxy-mtls", bool(pr) and statistics.median(pr) <= 1.0),
                            (f"c{c} vCPU per 1k req/s mesh < haproxy-mtls", bool(cr) and statistics.median(cr) < 1.0)]
-        lines.append("")
-        lines += [f"{'PASS' if ok else 'MISS'}  {name}" for name, ok in checks]
+        return self.write_summary(lines, checks)
+
+    # ------------------------------------------------------------ summary pieces (shared by the L7 benches)
+    def vals(self, mode: str, conns, key: str) -> dict:
+        """{rep: value of key} over the runs of mode at conns that have it and no error."""
+        return {r["rep"]: r[key] for r in self.raw if r["mode"] == mode and r["conns"] == conns
+                and r.get(key) is not None and not r.get("error")}
+
+    def ratio(self, a: str, b: str, conns, key: str) -> list[float]:
+        """Per-repetition ratios a/b of key (repetitions both have)."""
+        va, vb = self.vals(a, conns, key), self.vals(b, conns, key)
+        return [va[r] / vb[r] for r in va if r in vb and vb[r]]
+
+    def write_summary(self, lines: list[str], checks: list[tuple[str, bool]]) -> int:
+        """Adds the PASS/MISS lines, prints and writes summary.md; 0 when every check passed, else 3."""
+        lines = lines + [""] + [f"{'PASS' if ok else 'MISS'}  {name}" for name, ok in checks]
         text = "\n".join(lines)
         print("\n" + text)
         with open(os.path.join(self.a.out, "summary.md"), "w") as f:

@@ -42,7 +42,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "lab"))
 
 import l7_bench as l7  # noqa: E402
-from l7_bench import L7Bench, install_tools  # noqa: E402
+from l7_bench import L7Bench, fmt, install_tools  # noqa: E402
 from zlab import PLAIN_NS, kube, metric_sum, wait_for  # noqa: E402
 from zlab.host import run  # noqa: E402
 
@@ -166,17 +166,7 @@ class TracingBench(L7Bench):
         return self.summary()
 
     def summary(self) -> int:
-        def vals(mode, conns, key):
-            return {r["rep"]: r[key] for r in self.raw if r["mode"] == mode and r["conns"] == conns
-                    and r.get(key) is not None and not r.get("error")}
-
-        def fmt(xs, nd=0):
-            xs = [x for x in xs if x is not None]
-            return f"{statistics.median(xs):.{nd}f} ({min(xs):.{nd}f}-{max(xs):.{nd}f})" if xs else "n/a"
-
-        def ratio(a, b, conns, key):
-            va, vb = vals(a, conns, key), vals(b, conns, key)
-            return [va[r] / vb[r] for r in va if r in vb and vb[r]]
+        vals, ratio = self.vals, self.ratio
 
         wv = run(["wrk", "-v"], check=False).stdout.split("\n")[0].split(" [")[0]
         lines = [f"environment: kernel {os.uname().release}; {os.cpu_count()} CPUs; load average at the end "
@@ -201,14 +191,7 @@ class TracingBench(L7Bench):
                     lines.append(f"c{c} {m}/mesh: requests/s {fmt(rr, 3)}x   p99 {fmt(ratio(m, 'mesh', c, 'p99_us'), 2)}x"
                                  f"   vCPU per 1k req/s {fmt(ratio(m, 'mesh', c, 'vcpu_per_krps'), 2)}x")
                     checks.append((f"c{c} requests/s {m}/mesh >= {target}", bool(rr) and statistics.median(rr) >= target))
-        lines.append("")
-        lines += [f"{'PASS' if ok else 'MISS'}  {name}" for name, ok in checks]
-        text = "\n".join(lines)
-        print("\n" + text)
-        with open(os.path.join(self.a.out, "summary.md"), "w") as f:
-            f.write(text + "\n")
-        print(f"\nraw results: {self.a.out}/raw.json, summary: {self.a.out}/summary.md")
-        return 0 if all(ok for _, ok in checks) else 3
+        return self.write_summary(lines, checks)
 
 
 def main() -> int:
