@@ -78,6 +78,21 @@ def ip(*args, check=True) -> subprocess.CompletedProcess:
     return run(["ip", *args], check=check)
 
 
+def log_text(path: str) -> str:
+    """A process's log file, "" while it does not exist."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def log_tail(path: str, n: int = 40) -> str:
+    """The last n lines of a log file, under a header naming it (for failure output)."""
+    lines = log_text(path).splitlines()[-n:]
+    return f"--- {path} (last {len(lines)} lines) ---\n" + "\n".join(lines)
+
+
 def in_netns(netns_path: str, fn, *args, **kwargs):
     """Call fn in a fresh thread that has joined the network namespace (setns is per thread).
     Sockets created there stay in that namespace; the thread and its namespace go away after."""

@@ -44,7 +44,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from .host import LAB_LOG_ROOT, LabError, StopWaiting, http_get, kill_popen, log, wait_for
+from .host import LAB_LOG_ROOT, LabError, StopWaiting, http_get, kill_popen, log, log_tail, log_text, wait_for
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 JAEGER_GO_MOD = os.path.join(REPO, "scripts", "jaeger", "go.mod")
@@ -292,12 +292,7 @@ class Jaeger:
 
     # ------------------------------------------------------------ logs
     def log_text(self) -> str:
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        return log_text(self.log_path)
 
     def log_tail(self, n: int = 40) -> str:
-        lines = self.log_text().splitlines()[-n:]
-        return f"--- {self.log_path} (last {len(lines)} lines) ---\n" + "\n".join(lines)
+        return log_tail(self.log_path, n)

@@ -55,8 +55,8 @@ import time
 from . import kube, mtls
 from .reap import delete_netns_with_prefix, remove_cni_results
 from .host import (BPFFS, ID_PREFIX, LAB_LOG_ROOT, LAB_STATE_ROOT, LabError, StopWaiting, cgroup2_root,
-                   cgroup_procs, cgroup_remove_tree, http_get, in_netns, ip, kill_popen, log, require_root, run,
-                   wait_for)
+                   cgroup_procs, cgroup_remove_tree, http_get, in_netns, ip, kill_popen, log, log_tail, log_text,
+                   require_root, run, wait_for)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PODTOOL = os.path.join(HERE, "podtool.py")
@@ -352,15 +352,10 @@ class Node:
         return self.daemon is not None and self.daemon.poll() is None
 
     def log_text(self) -> str:
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        return log_text(self.log_path)
 
     def log_tail(self, n: int = 40) -> str:
-        lines = self.log_text().splitlines()[-n:]
-        return f"--- {self.log_path} (last {len(lines)} lines) ---\n" + "\n".join(lines)
+        return log_tail(self.log_path, n)
 
     # ------------------------------------------------------------ daemon APIs
     def http(self, port: int, path: str, timeout: float = 5.0) -> tuple[int, str]:
