@@ -117,7 +117,7 @@ void finish_span(transport::ProxyContext& ctx, const RequestTrace& trace, const 
   }
   if (!f.upstream_addr.empty()) a.emplace_back("upstream_address", f.upstream_addr);
   if (f.attempts > 1) a.emplace_back("retry.attempts", std::to_string(f.attempts));
-  a.emplace_back("peer.address", client ? f.peers->src_addr : f.peers->src_addr);
+  a.emplace_back("peer.address", f.peers->src_addr);  // the downstream peer, both sides
   a.emplace_back("connection.security_policy", f.peers->security_policy);
   if (!f.peers->source_principal.empty())
     a.emplace_back("source.principal", f.peers->source_principal);
